@@ -36,6 +36,8 @@ export interface IngestCommit {
 export interface StoredRef {
   reference: string; // `Observation/abc`
   created: boolean; // false: identical resource already stored (deterministic id), nothing written
+  /** Current version after the commit (the new one, or the stored one when nothing was written). */
+  versionId?: string;
 }
 
 export interface IngestResult {
@@ -108,7 +110,8 @@ export interface Store {
 
   /** Audit entry on its own (rejected requests, API access). */
   appendAudit(event: AuditEvent): Promise<void>;
-  listAudit(options?: { limit?: number }): Promise<AuditRecord[]>;
+  /** Entries in ascending seq order; `afterSeq` pages through the chain from the start. */
+  listAudit(options?: { limit?: number; afterSeq?: number }): Promise<AuditRecord[]>;
 
   read(resourceType: 'Device' | 'Observation', id: string): Promise<Resource | undefined>;
   searchObservations(query: ObservationQuery): Promise<SearchPage<Observation>>;

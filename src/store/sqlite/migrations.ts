@@ -1,0 +1,120 @@
+import type { Db } from './open-database';
+
+/**
+ * Schema, versioned with `PRAGMA user_version`: migration N brings the database from version N-1 to N.
+ * Append new migrations; never edit a released one. See: https://sqlite.org/pragma.html#pragma_user_version
+ *
+ * Index tables (observation_index, device_index, token_index) are derived from `resources.content` and
+ * rewritten with every new version; they carry no foreign key so a rebuild can simply delete and refill them.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    public_jwk TEXT NOT NULL,
+    patient TEXT,
+    status TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+  ) STRICT;
+
+  CREATE TABLE resources (
+    type TEXT NOT NULL,
+    id TEXT NOT NULL,
+    version_id TEXT NOT NULL,
+    last_updated TEXT NOT NULL,
+    content TEXT NOT NULL,
+    PRIMARY KEY (type, id)
+  ) STRICT;
+
+  CREATE TABLE resource_history (
+    type TEXT NOT NULL,
+    id TEXT NOT NULL,
+    version_id TEXT NOT NULL,
+    last_updated TEXT NOT NULL,
+    content TEXT NOT NULL,
+    PRIMARY KEY (type, id, version_id)
+  ) STRICT;
+
+  CREATE TABLE observation_index (
+    id TEXT PRIMARY KEY,
+    subject TEXT,
+    device TEXT,
+    effective_start INTEGER,
+    effective_end INTEGER,
+    last_updated INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX observation_index_subject ON observation_index (subject, effective_start);
+  CREATE INDEX observation_index_device ON observation_index (device, effective_start);
+  CREATE INDEX observation_index_start ON observation_index (effective_start, id);
+
+  CREATE TABLE device_index (
+    id TEXT PRIMARY KEY,
+    patient TEXT
+  ) STRICT;
+  CREATE INDEX device_index_patient ON device_index (patient);
+
+  -- One row per coding / identifier. system is '' when the value has none.
+  CREATE TABLE token_index (
+    type TEXT NOT NULL,
+    id TEXT NOT NULL,
+    param TEXT NOT NULL,
+    system TEXT NOT NULL,
+    code TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX token_index_lookup ON token_index (type, param, code, system, id);
+  CREATE INDEX token_index_owner ON token_index (type, id);
+
+  -- Delivery queue (issue 6 consumes it). One row per written resource version.
+  CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    resource_type TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    version_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    FOREIGN KEY (resource_type, resource_id, version_id)
+      REFERENCES resource_history (type, id, version_id)
+  ) STRICT;
+  CREATE INDEX outbox_status ON outbox (status, seq);
+
+  CREATE TABLE used_jti (
+    device_id TEXT NOT NULL,
+    jti TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (device_id, jti)
+  ) STRICT;
+  CREATE INDEX used_jti_expiry ON used_jti (expires_at);
+
+  CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,
+    event TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+  ) STRICT;
+  `,
+];
+
+/** Version this code writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Bring the schema to SCHEMA_VERSION in one IMMEDIATE transaction (DDL is transactional in SQLite), reading
+ * the version under the write lock so two processes starting together cannot both apply a step.
+ * A database written by a newer release is refused: start-up error, not a silent downgrade.
+ */
+export function migrate(db: Db): void {
+  db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > SCHEMA_VERSION) {
+      throw new Error(`Database schema version ${current} is newer than this release supports (${SCHEMA_VERSION})`);
+    }
+    for (let version = current + 1; version <= SCHEMA_VERSION; version += 1) {
+      db.exec(MIGRATIONS[version - 1] as string);
+    }
+    // user_version cannot be a bound parameter; SCHEMA_VERSION is our own constant, not input.
+    if (current < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}

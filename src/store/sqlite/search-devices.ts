@@ -1,0 +1,26 @@
+import type { Device } from 'fhir/r4';
+import type { DeviceQuery, SearchPage } from '../port';
+import type { Db } from './open-database';
+import { allOf, inList, page, tokenGroup, type Fragment } from './sql-fragments';
+
+/**
+ * Device search by `identifier` (token, AND of OR-lists) and `patient` (references, OR); sorted by id.
+ * See: https://hl7.org/fhir/R4/device.html#search
+ */
+export function searchDevices(db: Db, query: DeviceQuery): SearchPage<Device> {
+  const [limit, offset] = page(query.count, query.offset);
+  const parts: Fragment[] = [];
+  if (query.patient !== undefined) parts.push(inList('d.patient', query.patient));
+  for (const group of query.identifier ?? []) parts.push(tokenGroup('Device', 'd.id', 'identifier', group));
+  const where = allOf(parts);
+  const total = (db.prepare(`SELECT COUNT(*) AS n FROM device_index d WHERE ${where.sql}`).get(...where.params) as { n: number }).n;
+  if (limit === 0) return { total, resources: [] };
+  const rows = db
+    .prepare(
+      `SELECT r.content FROM device_index d JOIN resources r ON r.type = 'Device' AND r.id = d.id
+       WHERE ${where.sql} ORDER BY d.id LIMIT ? OFFSET ?`,
+    )
+    .pluck()
+    .all(...where.params, limit, offset) as string[];
+  return { total, resources: rows.map((c) => JSON.parse(c) as Device) };
+}

@@ -1,0 +1,93 @@
+import type { Device, Observation } from 'fhir/r4';
+import { badRequest } from '../../errors/fhir-error';
+import type { StoredRef } from '../port';
+import { FHIR_ID } from './device-registry';
+import { deviceRow, deviceTokens, observationRow, observationTokens, type TokenRow } from './index-rows';
+import type { Db } from './open-database';
+import { sameContent, withoutServerMeta, withServerMeta } from './server-meta';
+
+export type IngestResource = Device | Observation;
+
+/** The written version, for the outbox. */
+export interface WrittenVersion extends StoredRef {
+  resourceType: IngestResource['resourceType'];
+  id: string;
+  versionId: string;
+}
+
+/**
+ * Writes one resource version with its history row and index rows, unless the stored current version has
+ * the same content (a resend of a deterministic id). Callers run it inside the ingest transaction.
+ */
+export type ResourceWriter = (resource: IngestResource, lastUpdated: Date) => WrittenVersion;
+
+export function resourceWriter(db: Db): ResourceWriter {
+  const current = db.prepare<[string, string], { version_id: string; content: string }>(
+    'SELECT version_id, content FROM resources WHERE type = ? AND id = ?',
+  );
+  const upsert = db.prepare(
+    `INSERT INTO resources (type, id, version_id, last_updated, content) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (type, id) DO UPDATE SET version_id = excluded.version_id,
+       last_updated = excluded.last_updated, content = excluded.content`,
+  );
+  const history = db.prepare(
+    'INSERT INTO resource_history (type, id, version_id, last_updated, content) VALUES (?, ?, ?, ?, ?)',
+  );
+  const reindex = indexWriter(db);
+
+  return (resource, lastUpdated) => {
+    checkResource(resource);
+    const { resourceType: type, id } = resource as IngestResource & { id: string };
+    const reference = `${type}/${id}`;
+    const existing = current.get(type, id);
+    const incoming = withoutServerMeta(resource);
+    if (existing !== undefined && sameContent(JSON.parse(existing.content) as IngestResource, incoming)) {
+      return { reference, created: false, resourceType: type, id, versionId: existing.version_id };
+    }
+    const versionId = String(existing === undefined ? 1 : Number(existing.version_id) + 1);
+    const iso = lastUpdated.toISOString();
+    const stored = withServerMeta(incoming, versionId, iso);
+    const content = JSON.stringify(stored);
+    upsert.run(type, id, versionId, iso, content);
+    history.run(type, id, versionId, iso, content);
+    reindex(stored, lastUpdated.getTime());
+    return { reference, created: true, resourceType: type, id, versionId };
+  };
+}
+
+function checkResource(resource: IngestResource): void {
+  const type = (resource as { resourceType?: unknown }).resourceType;
+  if (type !== 'Device' && type !== 'Observation') {
+    throw badRequest('ERR_RESOURCE_TYPE_UNSUPPORTED', `The store accepts Device and Observation, not ${String(type)}`, 'resourceType');
+  }
+  // Ids are deterministic (mapping); without one a resend would make a second resource.
+  if (typeof resource.id !== 'string' || !FHIR_ID.test(resource.id)) {
+    throw badRequest('ERR_RESOURCE_ID_INVALID', `${type}.id must be a FHIR id ([A-Za-z0-9-.]{1,64})`, `${type}.id`);
+  }
+}
+
+/** Replaces the index rows of one resource (delete then insert: a new version may drop codes). */
+function indexWriter(db: Db): (resource: IngestResource, lastUpdatedMs: number) => void {
+  const dropTokens = db.prepare('DELETE FROM token_index WHERE type = ? AND id = ?');
+  const addToken = db.prepare('INSERT INTO token_index (type, id, param, system, code) VALUES (?, ?, ?, ?, ?)');
+  const putObservation = db.prepare(
+    `INSERT OR REPLACE INTO observation_index (id, subject, device, effective_start, effective_end, last_updated)
+     VALUES (?, ?, ?, ?, ?, ?)`,
+  );
+  const putDevice = db.prepare('INSERT OR REPLACE INTO device_index (id, patient) VALUES (?, ?)');
+
+  return (resource, lastUpdatedMs) => {
+    const id = resource.id as string;
+    let tokens: TokenRow[];
+    if (resource.resourceType === 'Observation') {
+      const row = observationRow(resource);
+      putObservation.run(id, row.subject, row.device, row.start, row.end, lastUpdatedMs);
+      tokens = observationTokens(resource);
+    } else {
+      putDevice.run(id, deviceRow(resource).patient);
+      tokens = deviceTokens(resource);
+    }
+    dropTokens.run(resource.resourceType, id);
+    for (const t of tokens) addToken.run(resource.resourceType, id, t.param, t.system, t.code);
+  };
+}
