@@ -142,6 +142,7 @@ function mapJoseError(e: unknown): FhirError {
   if (e instanceof errors.JWTClaimValidationFailed) {
     if (e.claim === 'aud') return unauthorized('ERR_DEVICE_TOKEN_AUDIENCE', 'The device token is not meant for this endpoint');
     if (e.claim === 'nbf' || e.claim === 'iat') return unauthorized('ERR_DEVICE_TOKEN_NOT_YET_VALID', 'The device token is not valid yet');
+    if (e.claim === 'jti') return unauthorized('ERR_DEVICE_TOKEN_JTI', 'The device token needs a "jti"');
     return unauthorized('ERR_DEVICE_TOKEN_CLAIMS', `The device token's "${e.claim}" claim is missing or invalid`);
   }
   if (e instanceof errors.JWSSignatureVerificationFailed) return unauthorized('ERR_DEVICE_TOKEN_SIGNATURE', 'The device token signature does not verify');
