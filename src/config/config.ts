@@ -1,0 +1,46 @@
+/** JWS algorithms accepted on SMART access tokens (RFC 8725 §3.1: an explicit allow-list, never `none`/HS*). */
+export type JwsAlgorithm = 'RS256' | 'RS384' | 'ES256' | 'ES384';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/**
+ * The validated, frozen configuration; every field comes from one `IOMT_*` variable (see CONFIG_VARIABLES)
+ * or is derived from them. Paths are absolute. URLs carry no trailing slash.
+ */
+export interface Config {
+  /** Absolute path of the JSON file read, if IOMT_CONFIG_FILE was set. */
+  configFile?: string;
+  dataDir: string;
+  host: string;
+  /** 0 = any free port (then see {@link withListeningPort}). */
+  port: number;
+  /** Public base URL of this bridge, e.g. `https://bridge.example.org`. */
+  publicUrl: string;
+  /** True when IOMT_PUBLIC_URL was not given and `publicUrl` was derived from the port. */
+  publicUrlIsDefault: boolean;
+  /** `publicUrl + '/fhir'`. */
+  fhirBaseUrl: string;
+  /** `publicUrl + '/ingest'`: the `aud` devices must put in their tokens. */
+  ingestAudience: string;
+  store: 'sqlite';
+  sqliteFile: string;
+  mappingsDir: string;
+  profilesDir: string;
+  ingestMaxBytes: number;
+  ingestMaxItems: number;
+  ingestMaxDepth: number;
+  deviceTokenMaxLifetimeS: number;
+  clockToleranceS: number;
+  authIssuer?: string;
+  authJwksUrl?: string;
+  authJwksFile?: string;
+  /** Expected `aud` of SMART access tokens (default `fhirBaseUrl`). */
+  authAudience: string;
+  authAlgorithms: readonly JwsAlgorithm[];
+  /** Whether the built-in development token issuer runs (IOMT_DEV_ISSUER resolved). */
+  devIssuer: boolean;
+  /** `publicUrl + '/dev-issuer'`: the `iss` of the development issuer's tokens. */
+  devIssuerUrl: string;
+  logLevel: LogLevel;
+  fhirDefaultCount: number;
+  fhirMaxCount: number;
+}
