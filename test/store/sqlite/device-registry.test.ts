@@ -1,0 +1,50 @@
+import { tempStore, NOW, type TempStore } from '../store-fixtures';
+
+const JWK = { kty: 'EC', crv: 'P-256', x: 'abc', y: 'def' };
+
+describe('device registry', () => {
+  let t: TempStore;
+  beforeEach(() => {
+    t = tempStore();
+  });
+  afterEach(() => t.cleanup());
+
+  it('adds, gets and lists devices', async () => {
+    const added = await t.store.addDevice({ id: 'bp-01', publicJwk: JWK, patient: 'Patient/p1' });
+    expect(added).toEqual({ id: 'bp-01', publicJwk: JWK, patient: 'Patient/p1', status: 'active', createdAt: NOW.toISOString() });
+    await t.store.addDevice({ id: 'ecg-02', publicJwk: JWK });
+    expect(await t.store.getDevice('bp-01')).toEqual(added);
+    expect(await t.store.getDevice('nope')).toBeUndefined();
+    expect((await t.store.listDevices()).map((d) => d.id)).toEqual(['bp-01', 'ecg-02']);
+    expect((await t.store.getDevice('ecg-02'))?.patient).toBeUndefined();
+  });
+
+  it('refuses a second registration of the same id and keeps the first key (replayed provisioning)', async () => {
+    await t.store.addDevice({ id: 'bp-01', publicJwk: JWK });
+    await expect(t.store.addDevice({ id: 'bp-01', publicJwk: { kty: 'EC', x: 'attacker' } })).rejects.toMatchObject({
+      code: 'ERR_DEVICE_EXISTS',
+      status: 409,
+    });
+    expect((await t.store.getDevice('bp-01'))?.publicJwk).toEqual(JWK);
+  });
+
+  it.each([
+    ['id', { id: "x'; DROP TABLE devices;--", publicJwk: JWK }, 'ERR_DEVICE_ID_INVALID'],
+    ['id', { id: '', publicJwk: JWK }, 'ERR_DEVICE_ID_INVALID'],
+    ['patient', { id: 'd1', publicJwk: JWK, patient: 'http://evil/Patient/1' }, 'ERR_DEVICE_PATIENT_INVALID'],
+    ['key', { id: 'd1', publicJwk: null as unknown as Record<string, unknown> }, 'ERR_DEVICE_KEY_INVALID'],
+  ])('refuses an invalid %s', async (_what, device, code) => {
+    await expect(t.store.addDevice(device)).rejects.toMatchObject({ code, status: 400 });
+    expect(await t.store.listDevices()).toEqual([]);
+  });
+
+  it('revokes a device once, keeping the first revocation time', async () => {
+    await t.store.addDevice({ id: 'bp-01', publicJwk: JWK });
+    t.clock.now = new Date('2024-03-02T00:00:00.000Z');
+    const revoked = await t.store.revokeDevice('bp-01');
+    expect(revoked).toMatchObject({ status: 'revoked', revokedAt: '2024-03-02T00:00:00.000Z' });
+    t.clock.now = new Date('2024-03-03T00:00:00.000Z');
+    expect((await t.store.revokeDevice('bp-01'))?.revokedAt).toBe('2024-03-02T00:00:00.000Z');
+    expect(await t.store.revokeDevice('unknown')).toBeUndefined();
+  });
+});
