@@ -7,7 +7,7 @@ import { invalidParameter, unsupportedParameter } from './search-errors';
  * See: https://hl7.org/fhir/R4/search.html#date and https://hl7.org/fhir/R4/search.html#prefix
  *
  * Time zone: FHIR leaves a value without offset to the server's zone; we take UTC for dates and for times
- * without offset, so that results do not depend on where the server runs (documented in docs/api).
+ * without offset, so that results do not depend on where the server runs (stated in the CapabilityStatement).
  * A space in the offset position is read as `+` (an unencoded `+` in a URL query arrives as a space).
  */
 export function parseDateParam(value: string, name = 'date'): DateBound {
