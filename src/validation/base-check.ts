@@ -1,0 +1,142 @@
+import { checkBinding } from './bindings';
+import type { Issues } from './issues';
+import type { CompiledInvariant } from './invariants';
+import type { PrimitiveCheck } from './primitives';
+import type { PropRule, TypeModel } from './type-model';
+import type { ValueSetIndex } from './value-sets';
+
+/** What the base (core R4) pass needs; built once per validator. */
+export interface BaseContext {
+  /** Compiled resources and complex datatypes by type name. */
+  readonly models: ReadonlyMap<string, TypeModel>;
+  readonly primitives: ReadonlyMap<string, PrimitiveCheck>;
+  readonly valueSets: ValueSetIndex;
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Checks a resource against the core R4 definitions: known properties, JSON shapes (array vs single, no empty
+ * objects/arrays/strings, no nulls outside primitive arrays), cardinality, datatypes recursively, primitive
+ * formats, one type per choice element, required bindings and the native invariants.
+ * See: https://hl7.org/fhir/R4/json.html and https://hl7.org/fhir/R4/validation.html
+ */
+export function checkResource(ctx: BaseContext, issues: Issues, value: unknown, expr: string): void {
+  if (!isObject(value)) {
+    issues.error('structure', 'A resource must be a JSON object', expr);
+    return;
+  }
+  const rt = value.resourceType;
+  const model = typeof rt === 'string' ? ctx.models.get(rt) : undefined;
+  if (model === undefined || !model.isResource) {
+    const text = typeof rt === 'string' ? `Unknown resourceType '${rt}'` : 'Missing resourceType';
+    issues.error(typeof rt === 'string' ? 'structure' : 'required', text, expr === '' ? 'resourceType' : `${expr}.resourceType`);
+    return;
+  }
+  checkObject(ctx, issues, model, value, expr === '' ? model.name : expr);
+}
+
+function checkObject(ctx: BaseContext, issues: Issues, model: TypeModel, obj: Json, expr: string): void {
+  let choices: Map<unknown, string> | undefined;
+  for (const key of Object.keys(obj)) {
+    if (key === 'resourceType' && model.isResource) continue;
+    const prop = model.props.get(key);
+    if (prop === undefined) {
+      issues.error('structure', `Unknown element '${key}' in ${model.name}`, `${expr}.${key}`);
+      continue;
+    }
+    if (prop.element.isChoice) {
+      choices ??= new Map();
+      const plain = prop.shadow ? key.slice(1) : key;
+      const seen = choices.get(prop.element);
+      if (seen !== undefined && seen !== plain) {
+        issues.error('structure', `Only one of ${seen} and ${plain} may be present: ${prop.element.name} takes a single value`, `${expr}.${plain}`);
+      }
+      choices.set(prop.element, plain);
+    }
+    checkProperty(ctx, issues, prop, obj, key, expr);
+  }
+  for (const el of model.required) {
+    if (!el.keys.some((k) => obj[k] !== undefined)) {
+      const name = el.isChoice ? el.name.slice(0, -3) : el.name;
+      issues.error('required', `Missing required element '${el.name}' (minimum cardinality ${el.min}) in ${model.name}`, `${expr}.${name}`);
+    }
+  }
+  runInvariants(issues, model.invariants, obj, expr);
+}
+
+function checkProperty(ctx: BaseContext, issues: Issues, prop: PropRule, obj: Json, key: string, expr: string): void {
+  const value = obj[key];
+  const at = `${expr}.${key}`;
+  const el = prop.element;
+  if (!Array.isArray(value)) {
+    if (el.isArray) issues.error('structure', `'${key}' must be a JSON array (maximum cardinality ${el.max})`, at);
+    else if (value === null) issues.error('structure', `'${key}' must not be null`, at);
+    else checkItem(ctx, issues, prop, value, at);
+    return;
+  }
+  if (!el.isArray) {
+    issues.error('structure', `'${key}' must be a single value, not an array (maximum cardinality 1)`, at);
+    return;
+  }
+  if (value.length === 0) {
+    issues.error('structure', `'${key}' must not be an empty array`, at);
+    return;
+  }
+  if (value.length > el.max) issues.error('structure', `'${key}' has ${value.length} items, maximum is ${el.max}`, at);
+  // Primitive arrays pair with `_key` arrays; a null holds a place when only the other side has content.
+  // See: https://hl7.org/fhir/R4/json.html#primitive
+  const partner = prop.primitive ? obj[`_${key}`] : prop.shadow ? obj[key.slice(1)] : undefined;
+  const partnerItems = Array.isArray(partner) ? partner : undefined;
+  if (partnerItems !== undefined && partnerItems.length !== value.length) {
+    issues.error('structure', `'${key}' and its pair must have the same number of items`, at);
+  }
+  value.forEach((item: unknown, i) => {
+    if (item !== null) checkItem(ctx, issues, prop, item, `${at}[${i}]`);
+    else if (partnerItems?.[i] == null) issues.error('structure', `'${key}' has a null item with no counterpart`, `${at}[${i}]`);
+  });
+}
+
+function checkItem(ctx: BaseContext, issues: Issues, prop: PropRule, item: unknown, at: string): void {
+  const el = prop.element;
+  if (prop.primitive) {
+    const problem = ctx.primitives.get(prop.type)?.(item);
+    if (problem !== undefined) issues.error(problem.code, `${el.path} (${prop.type}) ${problem.text}`, at);
+    else if (el.binding !== undefined) checkBinding(ctx.valueSets, issues, el.binding, prop.type, item, at);
+    runInvariants(issues, el.invariants, item, at);
+    return;
+  }
+  if (!isObject(item)) {
+    issues.error('structure', `${el.path} (${prop.type}) must be a JSON object`, at);
+    return;
+  }
+  const keys = Object.keys(item);
+  // ele-1: an element has a value or children other than id. See: https://hl7.org/fhir/R4/element.html#invs
+  if (keys.length === 0 || (keys.length === 1 && keys[0] === 'id')) {
+    issues.error('structure', `${el.path} must not be empty: an element needs a value or children`, at);
+    return;
+  }
+  if (prop.type === 'Resource' || ctx.models.get(prop.type)?.isResource) {
+    checkResource(ctx, issues, item, at);
+    return;
+  }
+  const model = !prop.shadow && el.children ? el.children() : ctx.models.get(prop.type);
+  if (model !== undefined) checkObject(ctx, issues, model, item, at);
+  if (prop.shadow) return;
+  if (el.binding !== undefined) checkBinding(ctx.valueSets, issues, el.binding, prop.type, item, at);
+  runInvariants(issues, el.invariants, item, at);
+}
+
+/** Evaluates native invariants; the text names the key as the HL7 validator does. */
+export function runInvariants(
+  issues: Issues,
+  invariants: readonly CompiledInvariant[],
+  value: unknown,
+  at: string,
+  suffix = '',
+): void {
+  for (const inv of invariants) {
+    if (!inv.test(value)) issues.add(inv.severity, 'invariant', `Constraint failed: ${inv.key}: '${inv.human}'${suffix}`, at);
+  }
+}

@@ -1,0 +1,104 @@
+import { runInvariants, type BaseContext } from './base-check';
+import { checkBinding } from './bindings';
+import { containsPattern, deepEqual } from './fixed-pattern';
+import { fromProfile, type Issues } from './issues';
+import type { CompiledProfile, ConstraintNode } from './profile-model';
+import type { Slicing, SliceItem } from './slicing';
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+interface Item extends SliceItem {
+  readonly expr: string;
+}
+
+/** What is said of every issue found while applying one profile. */
+interface Run {
+  readonly ctx: BaseContext;
+  readonly issues: Issues;
+  readonly suffix: string;
+}
+
+/**
+ * Applies one compiled profile to a resource that already went through the base pass: only the constraints
+ * the profile adds are checked (see profile-model.ts). Issue texts name the profile.
+ */
+export function checkProfile(ctx: BaseContext, issues: Issues, profile: CompiledProfile, resource: Json): void {
+  const run: Run = { ctx, issues, suffix: fromProfile(profile.url) };
+  checkItem(run, profile.root, { value: resource, type: profile.type, expr: profile.type });
+}
+
+function collect(node: ConstraintNode, obj: Json, expr: string): Item[] {
+  const items: Item[] = [];
+  for (const [key, type] of node.keys) {
+    const main = obj[key];
+    const present = main ?? obj[`_${key}`]; // a primitive may be present through its extensions only
+    if (Array.isArray(present)) {
+      present.forEach((_: unknown, i) => {
+        const value: unknown = Array.isArray(main) ? main[i] : undefined;
+        items.push({ value, type, expr: `${expr}.${key}[${i}]` });
+      });
+    } else if (present !== undefined) items.push({ value: main, type, expr: `${expr}.${key}` });
+  }
+  return items;
+}
+
+function checkElement(run: Run, node: ConstraintNode, obj: Json, expr: string): void {
+  const items = collect(node, obj, expr);
+  const where = `${expr}.${node.isChoice ? node.name.slice(0, -3) : node.name}`;
+  if (node.min !== undefined && items.length < node.min) {
+    run.issues.error('required', `${node.id}: minimum required = ${node.min}, but only found ${items.length}${run.suffix}`, where);
+  }
+  if (node.max !== undefined && items.length > node.max) {
+    run.issues.error('structure', `${node.id}: maximum allowed = ${node.max}, but found ${items.length}${run.suffix}`, where);
+  }
+  for (const item of items) checkItem(run, node, item);
+  if (node.slicing?.supported) checkSlices(run, node, node.slicing, items, where);
+}
+
+function checkItem(run: Run, node: ConstraintNode, item: Item): void {
+  const { value, expr } = item;
+  if (node.allowedTypes && !node.allowedTypes.has(item.type)) {
+    const allowed = [...node.allowedTypes].join(', ');
+    run.issues.error('structure', `${node.id}: type ${item.type} is not allowed here (allowed: ${allowed})${run.suffix}`, expr);
+  }
+  if (node.fixed !== undefined && !deepEqual(value, node.fixed)) {
+    const text = `${node.id}: value must be exactly ${JSON.stringify(node.fixed)}, found ${value === undefined ? 'no value' : JSON.stringify(value)}`;
+    run.issues.error('value', `${text}${run.suffix}`, expr);
+  }
+  if (node.pattern !== undefined && !containsPattern(value, node.pattern)) {
+    const text = `${node.id}: value must contain the pattern ${JSON.stringify(node.pattern)}`;
+    run.issues.error('value', `${text}${run.suffix}`, expr);
+  }
+  if (node.binding !== undefined) checkBinding(run.ctx.valueSets, run.issues, node.binding, item.type, value, expr, run.suffix);
+  runInvariants(run.issues, node.invariants, value, expr, run.suffix);
+  if (isObject(value)) for (const child of node.children) checkElement(run, child, value, expr);
+}
+
+function checkSlices(run: Run, node: ConstraintNode, slicing: Slicing, items: Item[], where: string): void {
+  const counts = slicing.slices.map(() => 0);
+  for (const item of items) {
+    const index = slicing.slices.findIndex((s) => s.match?.(item) === true);
+    const slice = slicing.slices[index];
+    if (slice === undefined) {
+      if (slicing.rules.rules === 'closed') {
+        const text = `${node.id}: this item matches none of the slices (${slicing.slices.map((s) => s.name).join(', ')}) and the slicing is closed`;
+        run.issues.error('structure', `${text}${run.suffix}`, item.expr);
+      }
+      continue;
+    }
+    counts[index] = (counts[index] ?? 0) + 1;
+    checkItem(run, slice.node, item);
+  }
+  slicing.slices.forEach((slice, i) => {
+    const count = counts[i] ?? 0;
+    const name = `${node.id}:${slice.name}`;
+    const by = `discriminated by ${slicing.discriminators.join(', ')}`;
+    if (count < slice.min) {
+      run.issues.error('required', `Slice ${name} (${by}): minimum required = ${slice.min}, but only found ${count}${run.suffix}`, where);
+    }
+    if (count > slice.max) {
+      run.issues.error('structure', `Slice ${name} (${by}): maximum allowed = ${slice.max}, but found ${count}${run.suffix}`, where);
+    }
+  });
+}

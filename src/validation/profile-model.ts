@@ -1,0 +1,132 @@
+import type { ElementDefinition, StructureDefinition } from 'fhir/r4';
+import { fixedAndPattern } from './fixed-pattern';
+import { compileInvariants, type CompiledInvariant } from './invariants';
+import { compileSlicing, type Slicing } from './slicing';
+import { choiceKey, parseMax, typeCodes } from './type-model';
+
+/**
+ * A profile (StructureDefinition with derivation `constraint`) compiled to the constraints it ADDS to the base
+ * type: tighter cardinality, narrowed choice types, fixed/pattern values, new required bindings, slicing and new
+ * invariants. What equals the base is pruned, since the base pass already checks it; so applying a profile
+ * costs only as much as what the profile says.
+ * See: https://hl7.org/fhir/R4/profiling.html
+ */
+export interface CompiledProfile {
+  readonly url: string;
+  readonly type: string;
+  /** This profile and every profile it derives from (by baseDefinition), for de-duplication. */
+  readonly lineage: ReadonlySet<string>;
+  readonly root: ConstraintNode;
+}
+
+export interface ConstraintNode {
+  /** ElementDefinition.id, e.g. `Observation.component:SystolicBP.code`. */
+  readonly id: string;
+  /** Snapshot name: `code`, `value[x]`. */
+  readonly name: string;
+  readonly isChoice: boolean;
+  /** JSON keys the element appears under, with the datatype each key carries. */
+  readonly keys: ReadonlyArray<readonly [string, string]>;
+  /** The element's own types (for type discriminators). */
+  readonly types: readonly string[];
+  /** First type profile (an extension's URL for `url` discriminators). */
+  readonly typeProfile?: string;
+  min?: number;
+  max?: number;
+  allowedTypes?: ReadonlySet<string>;
+  fixed?: unknown;
+  pattern?: unknown;
+  binding?: string;
+  invariants: CompiledInvariant[];
+  children: ConstraintNode[];
+  slicing?: Slicing;
+}
+
+/** Base elements by path (`Observation.status`, `Quantity.code`), from specialization StructureDefinitions. */
+export type BaseIndex = ReadonlyMap<string, ElementDefinition>;
+
+export function compileProfile(sd: StructureDefinition, base: BaseIndex, lineage: ReadonlySet<string>): CompiledProfile {
+  const elements = sd.snapshot?.element ?? [];
+  const byId = new Map<string, ConstraintNode>();
+  const rootEl = elements[0];
+  const root = newNode(rootEl ?? { id: sd.type, path: sd.type }, base);
+  byId.set(root.id, root);
+  for (const el of elements.slice(1)) {
+    const id = el.id ?? el.path;
+    const node = newNode(el, base);
+    byId.set(id, node);
+    const cut = id.lastIndexOf('.');
+    const parentId = id.slice(0, cut);
+    const last = id.slice(cut + 1);
+    const colon = last.indexOf(':');
+    if (colon < 0) {
+      const parent = byId.get(parentId);
+      parent?.children.push(node);
+      if (parent && el.slicing) node.slicing = { rules: el.slicing, slices: [], supported: true, discriminators: [] };
+    } else {
+      // `Observation.component:SystolicBP` is a slice of the element `Observation.component`.
+      const entry = byId.get(`${parentId}.${last.slice(0, colon)}`);
+      entry?.slicing?.slices.push({ name: last.slice(colon + 1), min: el.min ?? 0, max: parseMax(el.max), node });
+      for (const k of ['min', 'max'] as const) delete node[k]; // slice cardinality is counted per slice
+    }
+  }
+  prune(root);
+  compileAllSlicing(root);
+  return { url: sd.url, type: sd.type, lineage, root };
+}
+
+function newNode(el: ElementDefinition, base: BaseIndex): ConstraintNode {
+  const name = el.path.slice(el.path.lastIndexOf('.') + 1);
+  const isChoice = name.endsWith('[x]');
+  const baseEl = base.get(el.base?.path ?? el.path);
+  const types = typeCodes(el);
+  const baseTypes = baseEl ? typeCodes(baseEl) : types;
+  const keyTypes = isChoice ? baseTypes : types.slice(0, 1);
+  const { fixed, pattern } = fixedAndPattern(el);
+  const node: ConstraintNode = {
+    id: el.id ?? el.path,
+    name,
+    isChoice,
+    keys: keyTypes.map((t) => [isChoice ? choiceKey(name, t) : name, t] as const),
+    types,
+    typeProfile: el.type?.[0]?.profile?.[0],
+    fixed,
+    pattern,
+    invariants: newInvariants(el, baseEl),
+    children: [],
+  };
+  if ((el.min ?? 0) > (el.base?.min ?? 0)) node.min = el.min;
+  if (parseMax(el.max) < parseMax(el.base?.max ?? '*')) node.max = parseMax(el.max);
+  if (isChoice && types.length > 0 && types.length < baseTypes.length) node.allowedTypes = new Set(types);
+  if (el.binding?.strength === 'required' && el.binding.valueSet && !sameRequired(el, baseEl)) node.binding = el.binding.valueSet;
+  return node;
+}
+
+const unversioned = (url: string | undefined): string | undefined => url?.split('|')[0];
+
+function sameRequired(el: ElementDefinition, baseEl: ElementDefinition | undefined): boolean {
+  return baseEl?.binding?.strength === 'required' && unversioned(baseEl.binding.valueSet) === unversioned(el.binding?.valueSet);
+}
+
+function newInvariants(el: ElementDefinition, baseEl: ElementDefinition | undefined): CompiledInvariant[] {
+  const known = new Set((baseEl?.constraint ?? []).map((c) => c.key));
+  return compileInvariants(el.constraint, (c) => !known.has(c.key));
+}
+
+const useful = (n: ConstraintNode): boolean =>
+  n.min !== undefined || n.max !== undefined || n.allowedTypes !== undefined || n.fixed !== undefined ||
+  n.pattern !== undefined || n.binding !== undefined || n.invariants.length > 0 || n.children.length > 0 ||
+  (n.slicing !== undefined && n.slicing.slices.length > 0);
+
+function prune(node: ConstraintNode): void {
+  for (const c of node.children) prune(c);
+  for (const s of node.slicing?.slices ?? []) prune(s.node);
+  node.children = node.children.filter(useful);
+  if (node.slicing?.slices.length === 0) delete node.slicing;
+}
+
+function compileAllSlicing(node: ConstraintNode): void {
+  if (node.slicing) compileSlicing(node.slicing);
+  for (const c of node.children) compileAllSlicing(c);
+  for (const s of node.slicing?.slices ?? []) compileAllSlicing(s.node);
+}

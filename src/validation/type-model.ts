@@ -1,0 +1,143 @@
+import type { ElementDefinition, ElementDefinitionType, StructureDefinition } from 'fhir/r4';
+import { compileInvariants, type CompiledInvariant } from './invariants';
+
+/**
+ * A base type (resource, datatype or backbone element) compiled from its snapshot into a lookup table keyed by
+ * JSON property name, so checking an instance is one hash lookup per property.
+ * See: https://hl7.org/fhir/R4/json.html and https://hl7.org/fhir/R4/elementdefinition.html
+ */
+export interface TypeModel {
+  /** Type name or backbone path, e.g. `Observation`, `Observation.component`. */
+  readonly name: string;
+  readonly isResource: boolean;
+  readonly props: Map<string, PropRule>;
+  readonly elements: ElementRule[];
+  /** Elements with min >= 1. */
+  readonly required: ElementRule[];
+  readonly invariants: CompiledInvariant[];
+}
+
+export interface ElementRule {
+  /** Snapshot name, e.g. `value[x]`, `status`. */
+  readonly name: string;
+  readonly path: string;
+  readonly min: number;
+  readonly max: number;
+  readonly isArray: boolean;
+  readonly isChoice: boolean;
+  /** Every JSON key this element may appear under, including `_x` shadows of primitives. */
+  readonly keys: string[];
+  /** Canonical of a required binding, if any. */
+  readonly binding?: string;
+  readonly invariants: CompiledInvariant[];
+  /** Inline children (BackboneElement) or a contentReference target; resolved lazily for recursive structures. */
+  readonly children?: () => TypeModel;
+}
+
+export interface PropRule {
+  readonly element: ElementRule;
+  /** Datatype of the value under this key (`Quantity`, `dateTime`, `BackboneElement`, `Resource`, …). */
+  readonly type: string;
+  readonly primitive: boolean;
+  /** True for `_x`: the id/extensions of primitive `x`. */
+  readonly shadow: boolean;
+}
+
+const FHIR_TYPE_EXT = 'http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type';
+
+/** Primitive type names start lower-case in FHIR; complex types and resources upper-case. */
+export const isPrimitiveType = (type: string): boolean => {
+  const c = type.charCodeAt(0);
+  return c >= 97 && c <= 122;
+};
+
+export const parseMax = (max: string | undefined): number => (max === undefined || max === '*' ? Infinity : Number(max));
+
+/** The FHIR type codes of an element; FHIRPath system types (`id` elements) are mapped back to FHIR types. */
+export function typeCodes(el: ElementDefinition): string[] {
+  return (el.type ?? []).map((t) => fhirTypeCode(el, t));
+}
+
+function fhirTypeCode(el: ElementDefinition, t: ElementDefinitionType): string {
+  if (!t.code.startsWith('http://hl7.org/fhirpath/System.')) return t.code;
+  // R4 snapshots type Resource.id as System.String; the spec says `id`: see https://hl7.org/fhir/R4/resource.html#id
+  if ((el.base?.path ?? el.path) === 'Resource.id') return 'id';
+  return t.extension?.find((x) => x.url === FHIR_TYPE_EXT)?.valueUrl ?? 'string';
+}
+
+/** JSON key of a choice element for one type: `value[x]` + `Quantity` → `valueQuantity`. */
+export const choiceKey = (name: string, type: string): string =>
+  `${name.slice(0, -3)}${type.charAt(0).toUpperCase()}${type.slice(1)}`;
+
+/** Compiles one base StructureDefinition (derivation specialization) into its root TypeModel. */
+export function compileStructure(sd: StructureDefinition): TypeModel {
+  const elements = sd.snapshot?.element ?? [];
+  const byParent = new Map<string, ElementDefinition[]>();
+  for (const el of elements.slice(1)) {
+    const parent = el.path.slice(0, el.path.lastIndexOf('.'));
+    const siblings = byParent.get(parent) ?? [];
+    siblings.push(el);
+    byParent.set(parent, siblings);
+  }
+  const ownConstraint = (c: { source?: string }): boolean => c.source === undefined || c.source === sd.url;
+  const models = new Map<string, TypeModel>();
+  const build = (path: string): TypeModel => {
+    const cached = models.get(path);
+    if (cached) return cached;
+    const model: TypeModel = {
+      name: path,
+      isResource: sd.kind === 'resource' && path === sd.type,
+      props: new Map(),
+      elements: [],
+      required: [],
+      invariants: path === sd.type ? compileInvariants(elements[0]?.constraint, ownConstraint) : [],
+    };
+    models.set(path, model); // before children: contentReference may point back here
+    for (const el of byParent.get(path) ?? []) addElement(model, el, byParent, build, ownConstraint);
+    return model;
+  };
+  const root = build(sd.type);
+  for (const path of byParent.keys()) build(path); // every backbone element now, not on the first request
+  return root;
+}
+
+function addElement(
+  model: TypeModel,
+  el: ElementDefinition,
+  byParent: Map<string, ElementDefinition[]>,
+  build: (path: string) => TypeModel,
+  ownConstraint: (c: { source?: string }) => boolean,
+): void {
+  const name = el.path.slice(el.path.lastIndexOf('.') + 1);
+  const isChoice = name.endsWith('[x]');
+  const types = typeCodes(el);
+  const childPath = el.contentReference?.startsWith('#') ? el.contentReference.slice(1) : el.path;
+  const hasChildren = el.contentReference !== undefined || byParent.has(el.path);
+  const maxBase = parseMax(el.base?.max ?? el.max);
+  const keys: string[] = [];
+  const rule: ElementRule = {
+    name,
+    path: el.path,
+    min: el.min ?? 0,
+    max: parseMax(el.max),
+    isArray: maxBase > 1,
+    isChoice,
+    keys,
+    binding: el.binding?.strength === 'required' ? el.binding.valueSet : undefined,
+    invariants: compileInvariants(el.constraint, ownConstraint),
+    children: hasChildren ? () => build(childPath) : undefined,
+  };
+  // A contentReference element has no type of its own: it repeats the referenced backbone element.
+  for (const type of types.length ? types : ['BackboneElement']) {
+    const key = isChoice ? choiceKey(name, type) : name;
+    const primitive = isPrimitiveType(type);
+    model.props.set(key, { element: rule, type, primitive, shadow: false });
+    keys.push(key);
+    if (primitive) {
+      model.props.set(`_${key}`, { element: rule, type: 'Element', primitive: false, shadow: true });
+      keys.push(`_${key}`);
+    }
+  }
+  model.elements.push(rule);
+  if (rule.min > 0) model.required.push(rule);
+}
