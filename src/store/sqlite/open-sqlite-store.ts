@@ -4,7 +4,7 @@ import { auditLog } from './audit-log';
 import { ingestCommitter } from './commit-ingest';
 import { deviceRegistry } from './device-registry';
 import { migrate } from './migrations';
-import { openDatabase } from './open-database';
+import { openDatabase, type Db } from './open-database';
 import { searchDevices } from './search-devices';
 import { searchObservations } from './search-observations';
 
@@ -40,8 +40,6 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   const hasJti = db.prepare('SELECT 1 FROM used_jti WHERE device_id = ? AND jti = ?').pluck();
   const read = db.prepare('SELECT content FROM resources WHERE type = ? AND id = ?').pluck();
   const appendAudit = db.transaction((event: Parameters<Store['appendAudit']>[0]) => void audit.append(event));
-  // Table names are our own literals below (identifiers cannot be bound parameters).
-  const count = (table: 'resources' | 'outbox' | 'audit' | 'used_jti'): number => db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number;
 
   // `async` turns a synchronous throw into a rejected promise, as callers of a networked store would expect.
   return {
@@ -59,16 +57,25 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     },
     searchObservations: async (q) => searchObservations(db, q, now().getTime()),
     searchDevices: async (q) => searchDevices(db, q),
-    counts: async () => ({ resources: count('resources'), outbox: count('outbox'), audit: count('audit'), jti: count('used_jti') }),
-    ping: async () => {
-      try {
-        return db.open && db.prepare('SELECT 1').pluck().get() === 1;
-      } catch {
-        return false;
-      }
-    },
+    counts: async () => counts(db),
+    ping: async () => ping(db),
     close: async () => {
       if (db.open) db.close();
     },
   };
+}
+
+function counts(db: Db): Awaited<ReturnType<Store['counts']>> {
+  // Table names are our own literals (identifiers cannot be bound parameters).
+  const count = (table: 'resources' | 'outbox' | 'audit' | 'used_jti'): number =>
+    db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number;
+  return { resources: count('resources'), outbox: count('outbox'), audit: count('audit'), jti: count('used_jti') };
+}
+
+function ping(db: Db): boolean {
+  try {
+    return db.open && db.prepare('SELECT 1').pluck().get() === 1;
+  } catch {
+    return false;
+  }
 }

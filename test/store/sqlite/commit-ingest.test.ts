@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { Observation } from 'fhir/r4';
 import { verifyAuditChain } from '../../../src/audit';
+import { openSqliteStore } from '../../../src/store';
 import { commitOf, device, NOW, observation, tempStore, type TempStore } from '../store-fixtures';
 
 /** Rows as a second connection sees them: proves what was committed to the file. */
@@ -135,5 +136,22 @@ describe('commitIngest', () => {
     await t.store.commitIngest(commitOf([observation({ id: 'o2' })], 'new'));
     expect(await t.store.hasJti('d1', 'old')).toBe(false);
     expect(await t.store.hasJti('d1', 'new')).toBe(true);
+  });
+
+  it('keeps jti and audit chain consistent across two connections to one file', async () => {
+    const other = openSqliteStore({ file: t.file, now: () => NOW });
+    try {
+      await t.store.commitIngest(commitOf([observation({ id: 'o1' })], 'shared'));
+      await other.commitIngest(commitOf([observation({ id: 'o2' })], 'other'));
+      await expect(other.commitIngest(commitOf([observation({ id: 'o3' })], 'shared'))).rejects.toMatchObject({
+        code: 'ERR_JTI_REPLAYED',
+      });
+      await t.store.commitIngest(commitOf([observation({ id: 'o4' })]));
+      const audit = await other.listAudit();
+      expect(audit.map((r) => r.seq)).toEqual([1, 2, 3]);
+      expect(verifyAuditChain(audit)).toEqual({ ok: true });
+    } finally {
+      await other.close();
+    }
   });
 });

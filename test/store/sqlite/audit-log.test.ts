@@ -1,0 +1,41 @@
+import Database from 'better-sqlite3';
+import { buildAccessAuditEvent, GENESIS_HASH, verifyAuditChain } from '../../../src/audit';
+import { auditFor, commitOf, NOW, observation, tempStore, type TempStore } from '../store-fixtures';
+
+describe('store audit log', () => {
+  let t: TempStore;
+  beforeEach(async () => {
+    t = tempStore();
+    await t.store.appendAudit(auditFor('d1'));
+    await t.store.commitIngest(commitOf([observation({ id: 'o1' })]));
+    await t.store.appendAudit(buildAccessAuditEvent({ clientId: 'ehr', interaction: 'read', outcome: 'success', recorded: NOW }));
+  });
+  afterEach(() => t.cleanup());
+
+  it('chains entries from the genesis hash, in order, and verifies', async () => {
+    const records = await t.store.listAudit();
+    expect(records.map((r) => r.seq)).toEqual([1, 2, 3]);
+    expect(records[0]?.prevHash).toBe(GENESIS_HASH);
+    expect(records[1]?.prevHash).toBe(records[0]?.hash);
+    expect(records[2]?.event.agent[0]?.who?.identifier?.value).toBe('ehr');
+    expect(verifyAuditChain(records)).toEqual({ ok: true });
+  });
+
+  it('pages with limit and afterSeq; a later page verifies when linked to the previous one', async () => {
+    const first = await t.store.listAudit({ limit: 2 });
+    const rest = await t.store.listAudit({ afterSeq: 2 });
+    expect([first.map((r) => r.seq), rest.map((r) => r.seq)]).toEqual([[1, 2], [3]]);
+    expect(verifyAuditChain(rest, { prevHash: first[1]?.hash })).toEqual({ ok: true });
+  });
+
+  it.each([
+    ['an edited event', "UPDATE audit SET event = json_set(event, '$.recorded', '2020-01-01T00:00:00Z') WHERE seq = 2", 2],
+    ['a deleted entry', 'DELETE FROM audit WHERE seq = 2', 3],
+    ['a rewritten hash', "UPDATE audit SET hash = 'ff' || substr(hash, 3) WHERE seq = 1", 1],
+  ])('detects %s in the file', async (_what, sql, seq) => {
+    const db = new Database(t.file);
+    expect(db.prepare(sql).run().changes).toBe(1);
+    db.close();
+    expect(verifyAuditChain(await t.store.listAudit())).toEqual({ ok: false, seq });
+  });
+});
