@@ -1,14 +1,17 @@
-import { base64url, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTHeaderParameters, type JWTPayload } from 'jose';
+import { base64url, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTHeaderParameters, type JWTPayload, type GenerateKeyPairResult } from 'jose';
 import { FhirError } from '../../src/errors/fhir-error';
 import { authenticateDevice, bodySha256, signDeviceToken, type AuthenticateDeviceOptions } from '../../src/ingest';
 import type { RegisteredDevice } from '../../src/store/port';
+
+/** jose's key type (the DOM `CryptoKey` global is not in our lib settings). */
+type Key = GenerateKeyPairResult['privateKey'];
 
 const AUD = 'https://bridge.example.org/ingest';
 const NOW_MS = Date.UTC(2025, 0, 15, 12, 0, 0);
 const NOW_S = NOW_MS / 1000;
 const BODY = Buffer.from('{"deviceId":"pump-1","hr":72}');
 
-type Keys = { privateJwk: JWK; publicJwk: JWK; privateKey: CryptoKey };
+type Keys = { privateJwk: JWK; publicJwk: JWK; privateKey: Key };
 let a: Keys;
 let b: Keys;
 let registry: Map<string, RegisteredDevice>;
@@ -50,7 +53,7 @@ const goodClaims = (over: JWTPayload = {}): JWTPayload => ({
 });
 
 /** Signs arbitrary header + claims with key `k` (ES256 unless the header says otherwise). */
-async function token(claims: JWTPayload, header: Partial<JWTHeaderParameters> = {}, key: CryptoKey | Uint8Array = a.privateKey): Promise<string> {
+async function token(claims: JWTPayload, header: Partial<JWTHeaderParameters> = {}, key: Key | Uint8Array = a.privateKey): Promise<string> {
   const clean = Object.fromEntries(Object.entries(claims).filter(([, v]) => v !== undefined));
   return new SignJWT(clean).setProtectedHeader({ alg: 'ES256', ...header } as JWTHeaderParameters).sign(key);
 }
