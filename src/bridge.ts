@@ -1,0 +1,115 @@
+import type { Server } from '@hapi/hapi';
+import { decodeJwt } from 'jose';
+import pino, { type Logger } from 'pino';
+import { withListeningPort, type Config } from './config';
+import { unauthorized } from './errors/fhir-error';
+import type { HttpSettings } from './http/deps';
+import type { VerifyAccessToken } from './http/plugins/smart-auth';
+import { createServer } from './http/server';
+import { loadMappings } from './mapping';
+import type { CompiledMapping } from './mapping/types';
+import { createMetrics } from './ops/metrics';
+import { createAccessTokenVerifier, devIssuerJwks, jwksFromFile, jwksFromUrl, loadOrCreateDevIssuerKey } from './smart';
+import { openSqliteStore } from './store';
+import type { Store } from './store/port';
+import { createValidator, loadDefinitions } from './validation';
+import type { Validator } from './validation/port';
+
+const VERSION: string = (require('../package.json') as { version: string }).version;
+
+export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
+  // Redaction is a second line of defence: nothing logs headers or tokens in the first place.
+  return pino({ level: config.logLevel, base: { service: 'iomt-bridge' }, redact: ['*.authorization', '*.token', '*.privateJwk', '*.d'] });
+}
+
+/** Mappings and profiles, compiled once; a bad file throws here and start-up stops (with file and line). */
+export function compileEngines(config: Pick<Config, 'mappingsDir' | 'profilesDir'>): { mappings: CompiledMapping[]; validator: Validator } {
+  return {
+    mappings: loadMappings(config.mappingsDir),
+    validator: createValidator(loadDefinitions({ profilesDir: config.profilesDir })),
+  };
+}
+
+export function openStore(config: Pick<Config, 'store' | 'sqliteFile'>): Store {
+  return openSqliteStore({ file: config.sqliteFile });
+}
+
+/**
+ * One verifier per trusted issuer (the configured one and/or the development issuer); the token's
+ * unverified `iss` only picks which verifier runs — the signature check is the verifier's.
+ */
+export async function accessTokenVerifier(config: Config): Promise<VerifyAccessToken> {
+  const byIssuer = new Map<string, VerifyAccessToken>();
+  const common = { audience: config.authAudience, algorithms: [...config.authAlgorithms], clockToleranceSeconds: config.clockToleranceS };
+  if (config.authIssuer) {
+    const keys = config.authJwksFile ? await jwksFromFile(config.authJwksFile) : jwksFromUrl(config.authJwksUrl ?? '');
+    byIssuer.set(config.authIssuer, createAccessTokenVerifier({ ...common, issuer: config.authIssuer, keys }));
+  }
+  if (config.devIssuer) {
+    const key = await loadOrCreateDevIssuerKey(config.dataDir);
+    byIssuer.set(config.devIssuerUrl, createAccessTokenVerifier({ ...common, issuer: config.devIssuerUrl, keys: devIssuerJwks(key), algorithms: ['ES256'] }));
+  }
+  const only = byIssuer.size === 1 ? [...byIssuer.values()][0] : undefined;
+  return async (token) => {
+    if (only) return only(token);
+    let iss: unknown;
+    try {
+      iss = decodeJwt(token).iss;
+    } catch {
+      throw unauthorized('ERR_ACCESS_TOKEN_MALFORMED', 'The access token is not a well-formed JWT');
+    }
+    const verify = typeof iss === 'string' ? byIssuer.get(iss) : undefined;
+    if (!verify) throw unauthorized('ERR_ACCESS_TOKEN_ISSUER', 'The access token comes from an issuer this server does not trust');
+    return verify(token);
+  };
+}
+
+export function httpSettings(config: Config): HttpSettings {
+  return {
+    host: config.host, port: config.port, publicUrl: config.publicUrl, fhirBaseUrl: config.fhirBaseUrl,
+    ingestAudience: config.ingestAudience, ingestMaxBytes: config.ingestMaxBytes, ingestMaxItems: config.ingestMaxItems,
+    ingestMaxDepth: config.ingestMaxDepth, deviceTokenMaxLifetimeSeconds: config.deviceTokenMaxLifetimeS,
+    clockToleranceSeconds: config.clockToleranceS, fhirDefaultCount: config.fhirDefaultCount,
+    fhirMaxCount: config.fhirMaxCount, softwareVersion: VERSION,
+  };
+}
+
+export interface RunningBridge {
+  server: Server;
+  store: Store;
+  /** The effective configuration (with the real port when IOMT_PORT=0). */
+  config: Config;
+  stop: () => Promise<void>;
+}
+
+/** The composition root: config in, a listening bridge out. Everything below is built here and passed down. */
+export async function startBridge(initial: Config, logger: Logger = createLogger(initial)): Promise<RunningBridge> {
+  const engines = compileEngines(initial);
+  const store = openStore(initial);
+  try {
+    let config = initial;
+    const settings = httpSettings(config);
+    let verify = await accessTokenVerifier(config);
+    const server = await createServer({
+      settings, store, ...engines, verifyAccessToken: (token) => verify(token), logger, metrics: createMetrics(), now: Date.now,
+    });
+    await server.start();
+    if (config.port === 0) {
+      // The URLs (device token audience, FHIR base) depend on the port only known now.
+      config = withListeningPort(config, Number(server.info.port));
+      Object.assign(settings, httpSettings(config));
+      verify = await accessTokenVerifier(config);
+    }
+    logger.info({ url: server.info.uri, publicUrl: config.publicUrl, mappings: engines.mappings.map((m) => m.id), devIssuer: config.devIssuer }, 'listening');
+    const stop = async () => {
+      await server.stop({ timeout: 10_000 });
+      await store.close();
+    };
+    return { server, store, config, stop };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+export { VERSION };

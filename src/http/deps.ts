@@ -1,0 +1,39 @@
+import type { Logger } from 'pino';
+import type { CompiledMapping } from '../mapping/types';
+import type { Metrics } from '../ops/metrics';
+import type { Store } from '../store/port';
+import type { Validator } from '../validation/port';
+import type { VerifyAccessToken } from './plugins/smart-auth';
+
+/** Settings the HTTP layer needs, taken from the validated config by the composition root. */
+export interface HttpSettings {
+  host: string;
+  port: number;
+  /** Public base URL without trailing slash, e.g. `https://bridge.example.org`. */
+  publicUrl: string;
+  /** `publicUrl + '/fhir'`. */
+  fhirBaseUrl: string;
+  /** `publicUrl + '/ingest'`: the `aud` of every device token, whichever mapping path is used. */
+  ingestAudience: string;
+  ingestMaxBytes: number;
+  ingestMaxItems: number;
+  ingestMaxDepth: number;
+  deviceTokenMaxLifetimeSeconds: number;
+  clockToleranceSeconds: number;
+  fhirDefaultCount: number;
+  fhirMaxCount: number;
+  softwareVersion: string;
+}
+
+/** Everything the server is built from: passed in, never reached for globally. */
+export interface HttpDeps {
+  settings: HttpSettings;
+  store: Store;
+  mappings: readonly CompiledMapping[];
+  validator: Validator;
+  verifyAccessToken: VerifyAccessToken;
+  logger: Logger;
+  metrics: Metrics;
+  /** Clock in epoch ms (tests freeze it). */
+  now: () => number;
+}

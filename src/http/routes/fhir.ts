@@ -1,0 +1,105 @@
+import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
+import type { Device, Observation } from 'fhir/r4';
+import { buildAccessAuditEvent } from '../../audit';
+import { forbidden, notFound } from '../../errors/fhir-error';
+import { capabilityStatement, parseDeviceSearch, parseObservationSearch, searchsetBundle } from '../../fhir';
+import type { HttpDeps } from '../deps';
+import { FHIR_JSON } from '../plugins/outcomes';
+import { accessOf, authorize, type Grant } from '../plugins/smart-auth';
+
+type Query = Record<string, string | string[] | undefined>;
+const SEARCHABLE = ['Device', 'Observation'] as const;
+type SearchableType = (typeof SEARCHABLE)[number];
+
+/** The patient a resource belongs to, for the compartment check. */
+function patientOf(resource: Device | Observation): string | undefined {
+  if (resource.resourceType === 'Observation') return resource.subject?.reference;
+  if (resource.resourceType === 'Device') return resource.patient?.reference;
+  return undefined;
+}
+
+/**
+ * Restricts a patient-scoped search to the launch patient. Naming another patient is refused; naming none
+ * is narrowed. (Issue 5 completes the compartment rules; here a patient/ token simply cannot leave it.)
+ */
+function confine(values: string[] | undefined, grant: Grant): string[] | undefined {
+  if (grant.compartment === undefined) return values;
+  const own = `Patient/${grant.compartment}`;
+  if (values && values.some((v) => v !== own)) {
+    throw forbidden('ERR_COMPARTMENT', 'A patient/ scope allows searching only the patient in context');
+  }
+  return [own];
+}
+
+function fhirJson(h: ResponseToolkit, body: unknown, status = 200) {
+  return h.response(body as object).code(status).type(FHIR_JSON);
+}
+
+async function audit(deps: HttpDeps, request: Request, interaction: 'read' | 'search-type', entities: string[], outcome: 'success' | 'failure') {
+  const access = accessOf(request);
+  const query = new URLSearchParams(request.query as Record<string, string>).toString();
+  await deps.store.appendAudit(buildAccessAuditEvent({
+    clientId: access.clientId, user: access.subject, interaction, entities, outcome,
+    recorded: new Date(deps.now()), requestId: request.info.id, sourceAddress: request.info.remoteAddress,
+    query: interaction === 'search-type' ? query : undefined, patient: access.patient ? `Patient/${access.patient}` : undefined,
+  }));
+}
+
+function readRoute(deps: HttpDeps, type: SearchableType): ServerRoute {
+  return {
+    method: 'GET', path: `/fhir/${type}/{id}`, options: { auth: 'smart' },
+    async handler(request, h) {
+      const grant = authorize(request, type, 'r');
+      const resource = (await deps.store.read(type, String(request.params.id))) as Device | Observation | undefined;
+      // Out-of-compartment reads answer 404, not 403: existence is not disclosed (SECURITY-CASES 14).
+      const visible = resource && (grant.compartment === undefined || patientOf(resource) === `Patient/${grant.compartment}`);
+      await audit(deps, request, 'read', [`${type}/${request.params.id}`], visible ? 'success' : 'failure');
+      if (!visible) throw notFound(`${type}/${request.params.id} is not known`, `${type}.id`);
+      return fhirJson(h, resource).header('ETag', `W/"${resource.meta?.versionId ?? '1'}"`);
+    },
+  };
+}
+
+function searchRoute(deps: HttpDeps, type: SearchableType): ServerRoute {
+  const { settings } = deps;
+  const limits = { defaultCount: settings.fhirDefaultCount, maxCount: settings.fhirMaxCount };
+  return {
+    method: 'GET', path: `/fhir/${type}`, options: { auth: 'smart' },
+    async handler(request, h) {
+      const grant = authorize(request, type, 's');
+      const params = request.query as Query;
+      let page;
+      let count;
+      let offset;
+      if (type === 'Observation') {
+        const query = parseObservationSearch(params, limits);
+        query.subject = confine(query.subject, grant);
+        ({ count, offset } = query);
+        page = await deps.store.searchObservations(query);
+      } else {
+        const query = parseDeviceSearch(params, limits);
+        query.patient = confine(query.patient, grant);
+        ({ count, offset } = query);
+        page = await deps.store.searchDevices(query);
+      }
+      await audit(deps, request, 'search-type', page.resources.map((r) => `${type}/${r.id}`), 'success');
+      return fhirJson(h, searchsetBundle({
+        baseUrl: settings.fhirBaseUrl, resourceType: type, params, total: page.total, resources: page.resources, count, offset,
+      }));
+    },
+  };
+}
+
+export function fhirRoutes(deps: HttpDeps): ServerRoute[] {
+  return [
+    {
+      // Public by SMART's rules: clients discover the server before they hold a token.
+      method: 'GET', path: '/fhir/metadata', options: { auth: false },
+      handler: (_request, h) => fhirJson(h, capabilityStatement({
+        baseUrl: deps.settings.fhirBaseUrl, softwareVersion: deps.settings.softwareVersion, now: new Date(deps.now()), security: {},
+      })),
+    },
+    ...SEARCHABLE.map((type) => readRoute(deps, type)),
+    ...SEARCHABLE.map((type) => searchRoute(deps, type)),
+  ];
+}

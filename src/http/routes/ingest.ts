@@ -1,0 +1,125 @@
+import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
+import { buildIngestAuditEvent } from '../../audit';
+import { FhirError, notFound, unprocessable } from '../../errors/fhir-error';
+import { authenticateDevice, parseIngestBody } from '../../ingest';
+import { processItems } from '../../ingest/process-items';
+import type { HttpDeps } from '../deps';
+
+/** Answers after the commit: what was accepted, what was written, and each rejected item's outcome. */
+function summary(processed: ReturnType<typeof processItems>, written: { reference: string; created: boolean }[]) {
+  return {
+    status: processed.rejected === 0 ? 'accepted' : 'partially-accepted',
+    items: { received: processed.results.length, accepted: processed.accepted, rejected: processed.rejected },
+    resources: { written: written.filter((w) => w.created).length, unchanged: written.filter((w) => !w.created).length },
+    results: processed.results,
+  };
+}
+
+/** Content-Encoding is refused: decompressing device uploads invites gzip bombs (SECURITY-CASES 23). */
+function refuseEncoded(request: Request): void {
+  const encoding = request.headers['content-encoding'];
+  if (encoding && encoding !== 'identity') {
+    throw FhirError.of('ERR_CONTENT_ENCODING', { code: 'not-supported', text: `Content-Encoding '${encoding}' is not accepted` }, { status: 415 });
+  }
+}
+
+function handler(deps: HttpDeps) {
+  const { settings, store, metrics } = deps;
+  return async (request: Request, h: ResponseToolkit) => {
+    const started = process.hrtime.bigint();
+    const raw = (request.payload as Buffer | null) ?? Buffer.alloc(0);
+    const auth = await authenticateDevice(request.headers.authorization as string | undefined, raw, {
+      audience: settings.ingestAudience,
+      getDevice: (id) => store.getDevice(id),
+      now: deps.now,
+      clockToleranceSeconds: settings.clockToleranceSeconds,
+      maxLifetimeSeconds: settings.deviceTokenMaxLifetimeSeconds,
+    });
+    request.app.deviceId = auth.device.id;
+    // SECURITY-CASES 43: the same signed request again is acknowledged, and never processed twice.
+    if (await store.hasJti(auth.device.id, auth.jti)) return replayed(request, h, deps);
+    refuseEncoded(request);
+    const mappingId = request.params.mappingId as string | undefined;
+    if (mappingId !== undefined && !deps.mappings.some((m) => m.id === mappingId)) {
+      throw notFound(`No mapping with id '${mappingId}'`, 'mappingId');
+    }
+    const items = parseIngestBody(raw, request.headers['content-type'] as string | undefined, { maxItems: settings.ingestMaxItems, maxDepth: settings.ingestMaxDepth });
+    const processed = processItems(items, { deviceId: auth.device.id, patient: auth.device.patient }, {
+      mappings: deps.mappings, validator: deps.validator, mappingId,
+    });
+    for (const r of processed.results) if (r.status === 'rejected') metrics.readingsRejected.inc({ reason: r.outcome?.issue[0]?.code ?? 'unknown' });
+    if (processed.accepted === 0) {
+      throw unprocessable('ERR_INGEST_REJECTED', {
+        resourceType: 'OperationOutcome', issue: processed.results.flatMap((r) => r.outcome?.issue ?? []),
+      });
+    }
+    const audit = buildIngestAuditEvent({
+      deviceId: auth.device.id, outcome: 'success', recorded: new Date(deps.now()), requestId: request.info.id,
+      sourceAddress: request.info.remoteAddress, entities: processed.resources.map((r) => `${r.resourceType}/${r.id}`),
+    });
+    const result = await commitOrReplay(deps, auth, processed, audit);
+    if (!result) return replayed(request, h, deps);
+    request.app.audited = true;
+    metrics.readingsAccepted.inc(processed.accepted);
+    metrics.ingestDuration.observe({ outcome: 'accepted' }, Number(process.hrtime.bigint() - started) / 1e9);
+    return h.response(summary(processed, result.written)).code(202).type('application/json');
+  };
+}
+
+async function commitOrReplay(deps: HttpDeps, auth: { device: { id: string }; jti: string; expiresAt: number }, processed: ReturnType<typeof processItems>, audit: ReturnType<typeof buildIngestAuditEvent>) {
+  try {
+    return await deps.store.commitIngest({
+      deviceId: auth.device.id, jti: auth.jti, jtiExpiresAt: auth.expiresAt, resources: processed.resources, audit,
+    });
+  } catch (error) {
+    // A concurrent copy of this very request committed first: same answer as any replay.
+    if (error instanceof FhirError && error.code === 'ERR_JTI_REPLAYED') return undefined;
+    throw error;
+  }
+}
+
+async function replayed(request: Request, h: ResponseToolkit, deps: HttpDeps) {
+  await deps.store.appendAudit(buildIngestAuditEvent({
+    deviceId: request.app.deviceId ?? 'unknown', outcome: 'success', recorded: new Date(deps.now()),
+    requestId: request.info.id, sourceAddress: request.info.remoteAddress,
+    description: 'Replay of an already committed request: acknowledged, not processed again',
+  }));
+  request.app.audited = true;
+  return h.response({ status: 'replayed', items: { received: 0, accepted: 0, rejected: 0 }, resources: { written: 0, unchanged: 0 }, results: [] })
+    .code(202).type('application/json');
+}
+
+/** Every refused ingest request leaves an audit entry too — including Hapi's own 413s. */
+function auditRefusal(deps: HttpDeps) {
+  return async (request: Request, h: ResponseToolkit) => {
+    const response = request.response as { isBoom?: boolean; output?: { statusCode: number }; data?: unknown };
+    if (request.app.audited || !response?.isBoom) return h.continue;
+    const code = response.data instanceof FhirError ? response.data.code : `ERR_HTTP_${response.output?.statusCode ?? 500}`;
+    deps.metrics.readingsRejected.inc({ reason: code });
+    await deps.store.appendAudit(buildIngestAuditEvent({
+      deviceId: request.app.deviceId ?? 'unauthenticated', outcome: 'failure', recorded: new Date(deps.now()),
+      requestId: request.info.id, sourceAddress: request.info.remoteAddress, errorCode: code,
+    }));
+    request.app.audited = true;
+    return h.continue;
+  };
+}
+
+export function ingestRoutes(deps: HttpDeps): ServerRoute[] {
+  const options: ServerRoute['options'] = {
+    // The raw bytes are needed: the device token binds their SHA-256, and our own strict parser runs on them.
+    payload: { parse: false, output: 'data', maxBytes: deps.settings.ingestMaxBytes, timeout: 10_000 },
+    ext: { onPreResponse: { method: auditRefusal(deps) } },
+  };
+  return [
+    { method: 'POST', path: '/ingest', options, handler: handler(deps) },
+    { method: 'POST', path: '/ingest/{mappingId}', options, handler: handler(deps) },
+  ];
+}
+
+declare module '@hapi/hapi' {
+  interface RequestApplicationState {
+    deviceId?: string;
+    audited?: boolean;
+  }
+}

@@ -1,0 +1,34 @@
+import Hapi from '@hapi/hapi';
+import type { HttpDeps } from './deps';
+import { outcomesPlugin } from './plugins/outcomes';
+import { requestLogPlugin } from './plugins/request-log';
+import { smartAuthPlugin } from './plugins/smart-auth';
+import { fhirRoutes } from './routes/fhir';
+import { ingestRoutes } from './routes/ingest';
+import { opsRoutes } from './routes/ops';
+
+/**
+ * Builds (does not start) the Hapi server from its dependencies. Tests call `server.inject`; the
+ * composition root (src/main.ts) calls `server.start()`.
+ */
+export async function createServer(deps: HttpDeps): Promise<Hapi.Server> {
+  const server = Hapi.server({
+    host: deps.settings.host,
+    port: deps.settings.port,
+    routes: {
+      // SECURITY-CASES 31: Hapi's own JSON parser refuses __proto__ (ingest uses our stricter parser).
+      payload: { protoAction: 'error' },
+      // No CORS on authenticated routes (SECURITY-CASES 28); the SMART app (issue 5) opts in per route.
+      cors: false,
+      security: { hsts: false, xframe: 'deny', noSniff: true, referrer: 'no-referrer' },
+    },
+    router: { stripTrailingSlash: true },
+  });
+  await server.register([
+    { plugin: requestLogPlugin, options: { logger: deps.logger } },
+    { plugin: outcomesPlugin, options: { logger: deps.logger } },
+    { plugin: smartAuthPlugin, options: { verify: deps.verifyAccessToken } },
+  ]);
+  server.route([...ingestRoutes(deps), ...fhirRoutes(deps), ...opsRoutes(deps)]);
+  return server;
+}

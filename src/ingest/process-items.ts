@@ -1,0 +1,74 @@
+import type { Device, Observation, OperationOutcome, OperationOutcomeIssue } from 'fhir/r4';
+import { FhirError, hasErrors } from '../errors/fhir-error';
+import type { CompiledMapping, DeviceContext } from '../mapping/types';
+import { selectMapping } from '../mapping';
+import type { Validator } from '../validation/port';
+
+/**
+ * The pure middle of ingest, shared by every transport and by the dry run: each parsed item is mapped
+ * and every produced resource validated. No I/O: the caller commits `resources` in one transaction.
+ */
+export interface ItemResult {
+  item: number;
+  status: 'accepted' | 'rejected';
+  mapping?: string;
+  resources?: string[];
+  outcome?: OperationOutcome;
+}
+
+export interface ProcessedItems {
+  /** Resources of all accepted items, Devices de-duplicated by id (the last item wins). */
+  resources: Array<Device | Observation>;
+  results: ItemResult[];
+  accepted: number;
+  rejected: number;
+}
+
+export interface ProcessOptions {
+  mappings: readonly CompiledMapping[];
+  validator: Validator;
+  mappingId?: string;
+}
+
+/** Issues of a rejected item, each prefixed with the item's place in the request. */
+function locate(issues: OperationOutcomeIssue[], location: string): OperationOutcomeIssue[] {
+  return issues.map((issue) => ({ ...issue, diagnostics: `${location}: ${issue.diagnostics ?? issue.details?.text ?? ''}` }));
+}
+
+function mapAndValidate(payload: unknown, device: DeviceContext, location: string, options: ProcessOptions) {
+  const mapping = selectMapping(options.mappings, payload, options.mappingId);
+  const output = mapping.map({ payload, device, location });
+  const produced: Array<Device | Observation> = [output.device, ...output.observations];
+  const issues: OperationOutcomeIssue[] = [];
+  for (const resource of produced) {
+    const outcome = options.validator.validate(resource);
+    if (hasErrors(outcome)) issues.push(...outcome.issue.filter((i) => i.severity === 'error' || i.severity === 'fatal'));
+  }
+  return { mapping: mapping.id, produced, issues };
+}
+
+export function processItems(items: readonly unknown[], device: DeviceContext, options: ProcessOptions): ProcessedItems {
+  const devices = new Map<string, Device>();
+  const observations = new Map<string, Observation>();
+  const results: ItemResult[] = [];
+  items.forEach((payload, index) => {
+    const location = `item[${index}]`;
+    try {
+      const { mapping, produced, issues } = mapAndValidate(payload, device, location, options);
+      if (issues.length > 0) {
+        results.push({ item: index, status: 'rejected', mapping, outcome: { resourceType: 'OperationOutcome', issue: locate(issues, location) } });
+        return;
+      }
+      for (const r of produced) {
+        if (r.resourceType === 'Device') devices.set(r.id ?? '', r);
+        else observations.set(r.id ?? '', r);
+      }
+      results.push({ item: index, status: 'accepted', mapping, resources: produced.map((r) => `${r.resourceType}/${r.id}`) });
+    } catch (error) {
+      if (!(error instanceof FhirError)) throw error;
+      results.push({ item: index, status: 'rejected', outcome: { resourceType: 'OperationOutcome', issue: locate(error.outcome.issue, location) } });
+    }
+  });
+  const accepted = results.filter((r) => r.status === 'accepted').length;
+  return { resources: [...devices.values(), ...observations.values()], results, accepted, rejected: results.length - accepted };
+}
