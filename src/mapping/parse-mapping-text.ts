@@ -28,7 +28,7 @@ export function parseMappingText(text: string, source: string): ParsedMappingTex
   const document = parseDocument(text, { lineCounter: counter, prettyErrors: false });
   const first = document.errors[0];
   if (first) {
-    const line = first.linePos?.[0]?.line;
+    const line = counter.linePos(first.pos[0]).line;
     throw mappingError(source, line, first.message.split('\n')[0] ?? first.message);
   }
   let doc: unknown;
