@@ -12,6 +12,8 @@
  */
 export function checkLosslessNumber(literal: string): { value: number } | string {
   const value = Number(literal);
+  // Fast path: without an exponent, 15 characters cannot hold more than 15 digits nor leave the range.
+  if (literal.length <= 15 && !/[eE]/.test(literal)) return { value };
   if (!Number.isFinite(value)) return 'is out of the range of a JS number';
   const mantissa = literal.replace(/^-/, '').split(/[eE]/)[0] ?? '';
   const digits = mantissa.replace('.', '').replace(/^0+/, '').replace(/0+$/, '');

@@ -130,7 +130,8 @@ class StrictJsonParser {
       const key = this.parseString();
       this.path.push(key);
       if (FORBIDDEN_KEYS.has(key)) this.fail('forbidden-key', `property name "${key}" is not allowed`, keyStart);
-      if (Object.hasOwn(obj, key)) this.fail('duplicate-key', `duplicate property "${key}"`, keyStart);
+      // Exact own-property test: the object has no prototype and no JSON value is `undefined`.
+      if (obj[key] !== undefined) this.fail('duplicate-key', `duplicate property "${key}"`, keyStart);
       this.skipWhitespace();
       if (!this.consume(0x3a /* : */)) this.fail('syntax', `unexpected ${this.describe()}; expected ':'`);
       this.skipWhitespace();
@@ -175,24 +176,23 @@ class StrictJsonParser {
 
   private parseString(): string {
     const start = this.pos;
-    this.pos += 1;
+    const text = this.text;
     let out = '';
-    let chunk = this.pos;
+    let chunk = start + 1;
+    let i = chunk;
     for (;;) {
-      const c = this.text.charCodeAt(this.pos);
-      if (Number.isNaN(c)) this.fail('syntax', 'unterminated string', start);
+      // Tight scan over plain characters with a local index; escapes and errors leave the loop.
+      let c = text.charCodeAt(i);
+      while (c !== 0x22 && c !== 0x5c && c >= 0x20) c = text.charCodeAt(++i);
       if (c === 0x22) break;
+      this.pos = i;
+      if (Number.isNaN(c)) this.fail('syntax', 'unterminated string', start);
       if (c < 0x20) this.fail('control-character', `unescaped control character U+${hex4(c)} in a string`);
-      if (c === 0x5c /* \ */) {
-        out += this.text.slice(chunk, this.pos) + this.parseEscape();
-        chunk = this.pos;
-      } else {
-        this.pos += 1;
-      }
+      out += text.slice(chunk, i) + this.parseEscape();
+      chunk = i = this.pos;
     }
-    out += this.text.slice(chunk, this.pos);
-    this.pos += 1;
-    return out;
+    this.pos = i + 1;
+    return chunk === start + 1 ? text.slice(chunk, i) : out + text.slice(chunk, i);
   }
 
   /** Parses one escape at `pos` (the backslash); `\u` surrogates must come as a valid pair. */
@@ -221,20 +221,49 @@ class StrictJsonParser {
     return parseInt(digits, 16);
   }
 
+  /** RFC 8259 §6 grammar, scanned by hand; small plain integers are computed without a string. */
   private parseNumber(): number {
+    const text = this.text;
     const start = this.pos;
-    const match = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
-    match.lastIndex = start;
-    const m = match.exec(this.text);
-    if (m === null) return this.fail('syntax', 'invalid number');
-    this.pos = start + m[0].length;
-    const next = this.text.charCodeAt(this.pos);
-    if (next === 0x2e || next === 0x65 || next === 0x45 || (next >= 0x30 && next <= 0x39)) {
+    let i = text.charCodeAt(start) === 0x2d ? start + 1 : start;
+    const intStart = i;
+    i = text.charCodeAt(i) === 0x30 ? i + 1 : this.skipDigits(i);
+    if (i === intStart) this.fail('syntax', 'invalid number');
+    let plainInteger = true;
+    if (text.charCodeAt(i) === 0x2e) {
+      plainInteger = false;
+      i = this.requireDigits(i + 1);
+    }
+    const e = text.charCodeAt(i);
+    if (e === 0x65 || e === 0x45) {
+      plainInteger = false;
+      const sign = text.charCodeAt(i + 1);
+      i = this.requireDigits(sign === 0x2b || sign === 0x2d ? i + 2 : i + 1);
+    }
+    this.pos = i;
+    const next = text.charCodeAt(i);
+    if (next === 0x2e || (next >= 0x30 && next <= 0x39) || /[A-Za-z_]/.test(text.charAt(i))) this.fail('syntax', 'invalid number');
+    if (plainInteger && i - intStart <= 15) return smallInteger(text, intStart, i, intStart !== start);
+    const literal = text.slice(start, i);
+    const checked = checkLosslessNumber(literal);
+    if (typeof checked === 'string') this.fail('lossy-number', `number ${literal} ${checked}`, start);
+    return checked.value;
+  }
+
+  private skipDigits(from: number): number {
+    let i = from;
+    let c = this.text.charCodeAt(i);
+    while (c >= 0x30 && c <= 0x39) c = this.text.charCodeAt(++i);
+    return i;
+  }
+
+  private requireDigits(from: number): number {
+    const end = this.skipDigits(from);
+    if (end === from) {
+      this.pos = from;
       this.fail('syntax', 'invalid number');
     }
-    const problem = checkLosslessNumber(m[0]);
-    if (typeof problem === 'string') this.fail('lossy-number', `number ${m[0]} ${problem}`, start);
-    return problem.value;
+    return end;
   }
 
   private consume(code: number): boolean {
@@ -262,6 +291,13 @@ class StrictJsonParser {
   private fail(kind: JsonErrorKind, message: string, at: number = this.pos): never {
     throw new JsonParseError(kind, message, formatPath(this.path), at);
   }
+}
+
+/** Value of at most 15 decimal digits: below 2^53, so the arithmetic is exact. */
+function smallInteger(text: string, from: number, to: number, negative: boolean): number {
+  let value = 0;
+  for (let i = from; i < to; i += 1) value = value * 10 + (text.charCodeAt(i) - 0x30);
+  return negative ? -value : value;
 }
 
 const hex4 = (c: number): string => c.toString(16).toUpperCase().padStart(4, '0');
