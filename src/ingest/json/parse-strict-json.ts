@@ -242,7 +242,7 @@ class StrictJsonParser {
     }
     this.pos = i;
     const next = text.charCodeAt(i);
-    if (next === 0x2e || (next >= 0x30 && next <= 0x39) || /[A-Za-z_]/.test(text.charAt(i))) this.fail('syntax', 'invalid number');
+    if (next === 0x2e || isWordChar(next)) this.fail('syntax', 'invalid number'); // `01`, `1.2.3`, `0x1F`
     if (plainInteger && i - intStart <= 15) return smallInteger(text, intStart, i, intStart !== start);
     const literal = text.slice(start, i);
     const checked = checkLosslessNumber(literal);
@@ -299,6 +299,9 @@ function smallInteger(text: string, from: number, to: number, negative: boolean)
   for (let i = from; i < to; i += 1) value = value * 10 + (text.charCodeAt(i) - 0x30);
   return negative ? -value : value;
 }
+
+const isWordChar = (c: number): boolean =>
+  (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f;
 
 const hex4 = (c: number): string => c.toString(16).toUpperCase().padStart(4, '0');
 
