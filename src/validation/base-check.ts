@@ -24,7 +24,7 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
  */
 export function checkResource(ctx: BaseContext, issues: Issues, value: unknown, expr: string): void {
   if (!isObject(value)) {
-    issues.error('structure', 'A resource must be a JSON object', expr);
+    issues.error('structure', 'A resource must be a JSON object', expr === '' ? undefined : expr);
     return;
   }
   const rt = value.resourceType;

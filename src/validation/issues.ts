@@ -5,7 +5,8 @@ import type { IssueInput } from '../errors/fhir-error';
 export class Issues {
   readonly list: IssueInput[] = [];
 
-  error(code: OperationOutcomeIssue['code'], text: string, expression: string): void {
+  /** `expression` is omitted only when there is no element to point at (the input is not even an object). */
+  error(code: OperationOutcomeIssue['code'], text: string, expression: string | undefined): void {
     this.list.push({ severity: 'error', code, text, expression });
   }
 

@@ -53,7 +53,7 @@ function readProfile(file: string): StructureDefinition {
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`Profile ${file}: not valid JSON (${(e as Error).message})`);
+    throw new Error(`Profile ${file}: not valid JSON (${(e as Error).message})`, { cause: e });
   }
   const sd = parsed as Partial<StructureDefinition> | null;
   if (sd === null || typeof sd !== 'object' || sd.resourceType !== 'StructureDefinition') {

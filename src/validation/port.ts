@@ -10,6 +10,10 @@ export interface ValidateOptions {
 }
 
 export interface Validator {
-  /** Returns an OperationOutcome; `issue` is empty... never: an all-clear holds one `information` issue. */
+  /**
+   * Returns an OperationOutcome, never with an empty `issue` list: an all-clear holds exactly one issue
+   * (severity `information`, code `informational`, text "Validation successful"). Errors and warnings carry the
+   * FHIRPath `expression` of the element; issues from a profile name it in their text.
+   */
   validate(resource: Resource, options?: ValidateOptions): OperationOutcome;
 }

@@ -98,9 +98,19 @@ function newNode(el: ElementDefinition, base: BaseIndex): ConstraintNode {
   if ((el.min ?? 0) > (el.base?.min ?? 0)) node.min = el.min;
   if (parseMax(el.max) < parseMax(el.base?.max ?? '*')) node.max = parseMax(el.max);
   if (isChoice && types.length > 0 && types.length < baseTypes.length) node.allowedTypes = new Set(types);
-  if (el.binding?.strength === 'required' && el.binding.valueSet && !sameRequired(el, baseEl)) node.binding = el.binding.valueSet;
+  if (el.binding?.strength === 'required' && el.binding.valueSet && !sameRequired(el, baseEl) && !relaxed(el)) {
+    node.binding = el.binding.valueSet;
+  }
   return node;
 }
+
+/**
+ * Bindings the HL7 reference validator reports as warnings although R4 says `required`: the vital-signs
+ * `component.value[x]` units binding (an R4 errata; R4B and R5 make it extensible). Following it keeps a valid
+ * FiO2 or flow component (`L/min`) from being rejected. Seen in fhir-test-cases obs-fio2 / obs-percent.
+ */
+const RELAXED_BINDINGS = new Set(['Observation.component.value[x]|http://hl7.org/fhir/ValueSet/ucum-vitals-common']);
+const relaxed = (el: ElementDefinition): boolean => RELAXED_BINDINGS.has(`${el.path}|${unversioned(el.binding?.valueSet)}`);
 
 const unversioned = (url: string | undefined): string | undefined => url?.split('|')[0];
 
