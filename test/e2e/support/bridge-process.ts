@@ -1,0 +1,94 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+
+/** The real `iomt-bridge` command, running the compiled dist/ (`npm test` builds it first). */
+export const BIN = join(__dirname, '..', '..', '..', 'bin', 'iomt-bridge.js');
+
+const run = promisify(execFile);
+
+/**
+ * The parent's environment without any `IOMT_*` variable (the config loader refuses unknown ones, and a
+ * developer's own settings must not leak into the test), plus `vars`.
+ */
+export function bridgeEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('IOMT_')) env[name] = value;
+  return { ...env, ...vars };
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node bin/iomt-bridge.js …args` to completion; a non-zero exit is a result, not a throw. */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    if (typeof failed.code !== 'number') throw error;
+    return { code: failed.code, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}
+
+/** A `serve` process that has logged its listening line. */
+export interface ServedBridge {
+  child: ChildProcess;
+  /** Where the socket really is (`http://127.0.0.1:PORT`): requests go here. */
+  url: string;
+  /** The public base URL the bridge derived (`http://localhost:PORT`): token audiences name it. */
+  publicUrl: string;
+  port: number;
+  /** Every stdout line so far (pino JSON lines). */
+  logLines: string[];
+  /** Sends SIGTERM and resolves to the exit code. */
+  stop(): Promise<number | null>;
+}
+
+interface ListeningLine {
+  msg?: string;
+  url?: string;
+  publicUrl?: string;
+}
+
+/**
+ * Starts `iomt-bridge serve` on a free port (IOMT_PORT=0) over `dataDir`, and resolves when the process logs
+ * `"msg":"listening"` — event-driven, no polling. Rejects if the process exits first (with its stderr).
+ */
+export function startServe(dataDir: string): Promise<ServedBridge> {
+  const child = spawn(process.execPath, [BIN, 'serve'], {
+    env: bridgeEnv({ IOMT_DATA_DIR: dataDir, IOMT_PORT: '0', IOMT_LOG_LEVEL: 'info' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logLines: string[] = [];
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
+  const exited = once(child, 'exit');
+  const stop = async (): Promise<number | null> => {
+    if (child.exitCode !== null) return child.exitCode;
+    child.kill('SIGTERM');
+    const [code] = (await exited) as [number | null];
+    return code;
+  };
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`serve exited (${code}) before listening:\n${stderr}`)));
+    child.once('error', reject);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      logLines.push(line);
+      let parsed: ListeningLine;
+      try {
+        parsed = JSON.parse(line) as ListeningLine;
+      } catch {
+        return; // not a log line; kept in logLines for the assertions on what is logged
+      }
+      if (parsed.msg !== 'listening' || !parsed.url || !parsed.publicUrl) return;
+      resolve({ child, url: parsed.url, publicUrl: parsed.publicUrl, port: Number(new URL(parsed.url).port), logLines, stop });
+    });
+  });
+}
