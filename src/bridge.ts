@@ -37,10 +37,11 @@ export function openStore(config: Pick<Config, 'store' | 'sqliteFile'>): Store {
 /**
  * One verifier per trusted issuer (the configured one and/or the development issuer); the token's
  * unverified `iss` only picks which verifier runs — the signature check is the verifier's.
+ * `now` (epoch ms, default `Date.now`) lets tests freeze the clock the `exp`/`nbf`/`iat` checks use.
  */
-export async function accessTokenVerifier(config: Config): Promise<VerifyAccessToken> {
+export async function accessTokenVerifier(config: Config, now: () => number = Date.now): Promise<VerifyAccessToken> {
   const byIssuer = new Map<string, VerifyAccessToken>();
-  const common = { audience: config.authAudience, algorithms: [...config.authAlgorithms], clockToleranceSeconds: config.clockToleranceS };
+  const common = { audience: config.authAudience, algorithms: [...config.authAlgorithms], clockToleranceSeconds: config.clockToleranceS, now };
   if (config.authIssuer) {
     const keys = config.authJwksFile ? await jwksFromFile(config.authJwksFile) : jwksFromUrl(config.authJwksUrl ?? '');
     byIssuer.set(config.authIssuer, createAccessTokenVerifier({ ...common, issuer: config.authIssuer, keys }));

@@ -25,6 +25,22 @@ export function toFhirError(error: unknown, logger: Logger, requestId: string): 
   return new FhirError('ERR_INTERNAL', outcomeOf([{ severity: 'fatal', code: 'exception', text: 'Internal server error' }]), { status: 500 });
 }
 
+/**
+ * Stable code and status of the error a request is answered with, or undefined when it succeeded.
+ * Works on either side of this plugin's `onPreResponse`: route-level hooks run after it (the response
+ * is then an OperationOutcome and `request.app.errorCode` is set), but a hook may also see the error in
+ * flight. Hapi boomifies what a handler throws in place, so a thrown FhirError arrives as itself.
+ */
+export function refusalOf(request: Request): { code: string; status: number } | undefined {
+  const response = request.response as (Partial<Boom> & { data?: unknown; statusCode?: number }) | null;
+  if (request.app.errorCode !== undefined) return { code: request.app.errorCode, status: response?.statusCode ?? 500 };
+  if (!response?.isBoom) return undefined;
+  const error = response instanceof FhirError ? response : response.data instanceof FhirError ? response.data : undefined;
+  if (error) return { code: error.code, status: error.status };
+  const status = response.output?.statusCode ?? 500;
+  return { code: status < 500 ? `ERR_HTTP_${status}` : 'ERR_INTERNAL', status };
+}
+
 /** Writes a FhirError as an `application/fhir+json` OperationOutcome response. */
 export function respondWithOutcome(h: ResponseToolkit, error: FhirError): ResponseObject {
   const response = h.response(error.outcome).code(error.status).type(FHIR_JSON);

@@ -1,11 +1,11 @@
-import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
+import type { ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import type { Device, Observation } from 'fhir/r4';
-import { buildAccessAuditEvent } from '../../audit';
 import { forbidden, notFound } from '../../errors/fhir-error';
 import { capabilityStatement, parseDeviceSearch, parseObservationSearch, searchsetBundle } from '../../fhir';
 import type { HttpDeps } from '../deps';
 import { FHIR_JSON } from '../plugins/outcomes';
-import { accessOf, authorize, type Grant } from '../plugins/smart-auth';
+import { authorize, type Grant } from '../plugins/smart-auth';
+import { auditAccess, auditAccessRefusal } from './access-audit';
 
 type Query = Record<string, string | string[] | undefined>;
 const SEARCHABLE = ['Device', 'Observation'] as const;
@@ -35,26 +35,17 @@ function fhirJson(h: ResponseToolkit, body: unknown, status = 200) {
   return h.response(body as object).code(status).type(FHIR_JSON);
 }
 
-async function audit(deps: HttpDeps, request: Request, interaction: 'read' | 'search-type', entities: string[], outcome: 'success' | 'failure') {
-  const access = accessOf(request);
-  const query = new URLSearchParams(request.query as Record<string, string>).toString();
-  await deps.store.appendAudit(buildAccessAuditEvent({
-    clientId: access.clientId, user: access.subject, interaction, entities, outcome,
-    recorded: new Date(deps.now()), requestId: request.info.id, sourceAddress: request.info.remoteAddress,
-    query: interaction === 'search-type' ? query : undefined, patient: access.patient ? `Patient/${access.patient}` : undefined,
-  }));
-}
-
 function readRoute(deps: HttpDeps, type: SearchableType): ServerRoute {
   return {
-    method: 'GET', path: `/fhir/${type}/{id}`, options: { auth: 'smart' },
+    method: 'GET', path: `/fhir/${type}/{id}`,
+    options: { auth: 'smart', ext: { onPreResponse: { method: auditAccessRefusal(deps, type, 'read') } } },
     async handler(request, h) {
       const grant = authorize(request, type, 'r');
       const resource = (await deps.store.read(type, String(request.params.id))) as Device | Observation | undefined;
       // Out-of-compartment reads answer 404, not 403: existence is not disclosed (SECURITY-CASES 14).
       const visible = resource && (grant.compartment === undefined || patientOf(resource) === `Patient/${grant.compartment}`);
-      await audit(deps, request, 'read', [`${type}/${request.params.id}`], visible ? 'success' : 'failure');
       if (!visible) throw notFound(`${type}/${request.params.id} is not known`, `${type}.id`);
+      await auditAccess(deps, request, { interaction: 'read', entities: [`${type}/${resource.id}`], outcome: 'success' });
       return fhirJson(h, resource).header('ETag', `W/"${resource.meta?.versionId ?? '1'}"`);
     },
   };
@@ -64,7 +55,8 @@ function searchRoute(deps: HttpDeps, type: SearchableType): ServerRoute {
   const { settings } = deps;
   const limits = { defaultCount: settings.fhirDefaultCount, maxCount: settings.fhirMaxCount };
   return {
-    method: 'GET', path: `/fhir/${type}`, options: { auth: 'smart' },
+    method: 'GET', path: `/fhir/${type}`,
+    options: { auth: 'smart', ext: { onPreResponse: { method: auditAccessRefusal(deps, type, 'search-type') } } },
     async handler(request, h) {
       const grant = authorize(request, type, 's');
       const params = request.query as Query;
@@ -82,7 +74,7 @@ function searchRoute(deps: HttpDeps, type: SearchableType): ServerRoute {
         ({ count, offset } = query);
         page = await deps.store.searchDevices(query);
       }
-      await audit(deps, request, 'search-type', page.resources.map((r) => `${type}/${r.id}`), 'success');
+      await auditAccess(deps, request, { interaction: 'search-type', entities: page.resources.map((r) => `${type}/${r.id}`), outcome: 'success' });
       return fhirJson(h, searchsetBundle({
         baseUrl: settings.fhirBaseUrl, resourceType: type, params, total: page.total, resources: page.resources, count, offset,
       }));

@@ -4,6 +4,7 @@ import { FhirError, notFound, unprocessable } from '../../errors/fhir-error';
 import { authenticateDevice, parseIngestBody } from '../../ingest';
 import { processItems } from '../../ingest/process-items';
 import type { HttpDeps } from '../deps';
+import { refusalOf } from '../plugins/outcomes';
 
 /** Answers after the commit: what was accepted, what was written, and each rejected item's outcome. */
 function summary(processed: ReturnType<typeof processItems>, written: { reference: string; created: boolean }[]) {
@@ -92,13 +93,12 @@ async function replayed(request: Request, h: ResponseToolkit, deps: HttpDeps) {
 /** Every refused ingest request leaves an audit entry too — including Hapi's own 413s. */
 function auditRefusal(deps: HttpDeps) {
   return async (request: Request, h: ResponseToolkit) => {
-    const response = request.response as { isBoom?: boolean; output?: { statusCode: number }; data?: unknown };
-    if (request.app.audited || !response?.isBoom) return h.continue;
-    const code = response.data instanceof FhirError ? response.data.code : `ERR_HTTP_${response.output?.statusCode ?? 500}`;
-    deps.metrics.readingsRejected.inc({ reason: code });
+    const refusal = refusalOf(request);
+    if (request.app.audited || refusal === undefined) return h.continue;
+    deps.metrics.readingsRejected.inc({ reason: refusal.code });
     await deps.store.appendAudit(buildIngestAuditEvent({
-      deviceId: request.app.deviceId ?? 'unauthenticated', outcome: 'failure', recorded: new Date(deps.now()),
-      requestId: request.info.id, sourceAddress: request.info.remoteAddress, errorCode: code,
+      deviceId: request.app.deviceId ?? 'unauthenticated', outcome: refusal.status >= 500 ? 'error' : 'failure',
+      recorded: new Date(deps.now()), requestId: request.info.id, sourceAddress: request.info.remoteAddress, errorCode: refusal.code,
     }));
     request.app.audited = true;
     return h.continue;
