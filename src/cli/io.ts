@@ -20,6 +20,14 @@ export function readInput(io: CliIo, file: string): string {
   return file === '-' ? io.readStdin() : readFileSync(file, 'utf8');
 }
 
+/**
+ * NDJSON only when said so — by a `.ndjson` file name or the `--ndjson` flag — as ingest goes by the
+ * Content-Type, never by sniffing: a one-line NDJSON file and a one-line JSON object must not be told apart by guesswork.
+ */
+export function inputMediaType(input: string, ndjson: boolean | undefined): 'application/json' | 'application/x-ndjson' {
+  return ndjson === true || input.toLowerCase().endsWith('.ndjson') ? 'application/x-ndjson' : 'application/json';
+}
+
 /** What every command gets: its streams and a place to put the exit code. */
 export interface CliContext {
   io: CliIo;
@@ -34,6 +42,8 @@ export function reportError(io: CliIo, error: unknown): number {
     io.err(json(error.outcome satisfies OperationOutcome));
     return 1;
   }
-  io.err(`iomt-bridge: ${error instanceof Error ? error.message : String(error)}`);
+  // Duck-typed rather than `instanceof Error`: errors from another realm (vm contexts, test runners) are Errors too.
+  const message = typeof error === 'object' && error !== null && typeof (error as Error).message === 'string' ? (error as Error).message : String(error);
+  io.err(`iomt-bridge: ${message}`);
   return 1;
 }

@@ -32,6 +32,7 @@ export function buildProgram(ctx: CliContext, env: NodeJS.ProcessEnv): Command {
   const dryRun = {
     mappings: () => engines().mappings,
     validator: () => engines().validator,
+    fhirBaseUrl: () => config().fhirBaseUrl,
     mappingFile: (file: string) => {
       const path = resolve(file);
       const parsed = parseMappingText(readFileSync(path, 'utf8'), path);

@@ -59,9 +59,10 @@ export function registerDeviceCommands(program: Command, io: CliIo, openStore: (
     .action(async (options: { out: string }) => {
       const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
       const keyFile = `${options.out}.key.json`;
-      writeFileSync(keyFile, JSON.stringify({ ...(await exportJWK(privateKey)), alg: 'ES256' }), { mode: 0o600 });
-      chmodSync(keyFile, 0o600);
-      writeFileSync(`${options.out}.pub.json`, JSON.stringify(await exportJWK(publicKey)));
+      // 'wx': never overwrite an existing key — a device's only private key would be lost.
+      writeFileSync(keyFile, JSON.stringify({ ...(await exportJWK(privateKey)), alg: 'ES256' }), { mode: 0o600, flag: 'wx' });
+      chmodSync(keyFile, 0o600); // the mode above is masked by the umask
+      writeFileSync(`${options.out}.pub.json`, JSON.stringify(await exportJWK(publicKey)), { flag: 'wx' });
       io.out(`wrote ${keyFile} (private, 0600) and ${options.out}.pub.json (public)`);
     });
 }

@@ -5,13 +5,15 @@ import { parseIngestBody } from '../../ingest';
 import { processItems } from '../../ingest/process-items';
 import type { CompiledMapping } from '../../mapping/types';
 import type { Validator } from '../../validation/port';
-import { type CliContext, json, readInput } from '../io';
+import { type CliContext, inputMediaType, json, readInput } from '../io';
 
 /** Mappings and validator compiled the way `serve` compiles them. */
 export interface Engines {
   mappings: () => readonly CompiledMapping[];
   mappingFile: (file: string) => CompiledMapping;
   validator: () => Validator;
+  /** The configured FHIR base: the runtime would serve the produced resources under it. */
+  fhirBaseUrl: () => string;
 }
 
 /**
@@ -21,12 +23,13 @@ export interface Engines {
 export function registerMapCommand(program: Command, ctx: CliContext, engines: Engines): void {
   program.command('map').description('map a device payload to FHIR with a mapping, exactly as ingest would (dry run)')
     .requiredOption('--mapping <idOrFile>', 'mapping id (from the mappings folder) or a mapping file')
-    .requiredOption('--input <file>', 'payload file (JSON object, array or NDJSON), or - for stdin')
+    .requiredOption('--input <file>', 'payload file (JSON object or array; NDJSON when named *.ndjson or with --ndjson), or - for stdin')
+    .option('--ndjson', 'read the input as NDJSON (one JSON object per line)')
     .option('--device <id>', 'device id to map as', 'dry-run-device')
     .option('--patient <ref>', 'patient the device is linked to', 'Patient/example')
-    .action((options: { mapping: string; input: string; device: string; patient: string }) => {
+    .action((options: { mapping: string; input: string; ndjson?: boolean; device: string; patient: string }) => {
       const text = readInput(ctx.io, options.input);
-      const contentType = text.trimStart().startsWith('[') || !text.trim().includes('\n') ? 'application/json' : 'application/x-ndjson';
+      const contentType = inputMediaType(options.input, options.ndjson);
       const items = parseIngestBody(Buffer.from(text, 'utf8'), contentType, { maxItems: 100_000, maxDepth: 64 });
       const byFile = /\.(ya?ml|json)$/.test(options.mapping) || options.mapping.includes('/');
       const mappings = byFile ? [engines.mappingFile(options.mapping)] : engines.mappings();
@@ -34,9 +37,12 @@ export function registerMapCommand(program: Command, ctx: CliContext, engines: E
       const processed = processItems(items, { deviceId: options.device, patient: options.patient }, {
         mappings, validator: engines.validator(), mappingId,
       });
+      // fullUrl is absolute (the resource's URL under the FHIR base), so the relative references between the
+      // entries (Observation.device → Device/…) resolve inside the Bundle. See: https://hl7.org/fhir/R4/bundle.html#references
+      const base = engines.fhirBaseUrl().replace(/\/+$/, '');
       const bundle: Bundle = {
         resourceType: 'Bundle', type: 'collection',
-        entry: processed.resources.map((resource) => ({ fullUrl: `${resource.resourceType}/${resource.id}`, resource })),
+        entry: processed.resources.map((resource) => ({ fullUrl: `${base}/${resource.resourceType}/${resource.id}`, resource })),
       };
       ctx.io.out(json(bundle));
       if (processed.rejected > 0) {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { signDeviceToken } from '../../ingest';
-import { type CliContext, readInput } from '../io';
+import { type CliContext, inputMediaType, readInput } from '../io';
 
 /**
  * A reference device client: signs the exact body with the device key (ES256, `body_sha256`) and POSTs it.
@@ -11,7 +11,7 @@ export function registerSendCommand(program: Command, ctx: CliContext, publicUrl
   program.command('send').description('send a device payload to the bridge, signed as the device')
     .requiredOption('--device <id>', 'registered device id (the token issuer)')
     .requiredOption('--key <file>', 'device private JWK file')
-    .requiredOption('--input <file>', 'payload file (JSON object, array, or NDJSON with --ndjson), or - for stdin')
+    .requiredOption('--input <file>', 'payload file (JSON object or array; NDJSON when named *.ndjson or with --ndjson), or - for stdin')
     .option('--mapping <id>', 'post to /ingest/<id> instead of letting the mappings match')
     .option('--ndjson', 'send as application/x-ndjson')
     .option('--url <base>', 'bridge base URL (default IOMT_PUBLIC_URL)')
@@ -25,7 +25,7 @@ export function registerSendCommand(program: Command, ctx: CliContext, publicUrl
       const url = options.mapping ? `${base}/ingest/${encodeURIComponent(options.mapping)}` : `${base}/ingest`;
       const response = await fetch(url, {
         method: 'POST', body,
-        headers: { authorization: `Bearer ${token}`, 'content-type': options.ndjson ? 'application/x-ndjson' : 'application/json' },
+        headers: { authorization: `Bearer ${token}`, 'content-type': inputMediaType(options.input, options.ndjson) },
       });
       const text = await response.text();
       (response.ok ? ctx.io.out : ctx.io.err)(`${response.status} ${text}`);
