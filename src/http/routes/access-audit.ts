@@ -12,6 +12,14 @@ function accessIfAny(request: Request): AccessContext | undefined {
 }
 
 /**
+ * The user acting through the client, if any. Backend-service tokens carry `sub` = the client id
+ * (RFC 7523 §3 / SMART Backend Services): that is the client again, not a user.
+ */
+function userOf(access: AccessContext | undefined): string | undefined {
+  return access?.subject !== undefined && access.subject !== access.clientId ? access.subject : undefined;
+}
+
+/**
  * The query of a search as recorded in the audit trail. Repeated parameters stay repeated; an
  * `access_token` (refused anyway, SECURITY-CASES 16) is never written down.
  */
@@ -36,7 +44,7 @@ export async function auditAccess(
   const access = accessIfAny(request);
   await deps.store.appendAudit(buildAccessAuditEvent({
     // A refused token names no trustworthy client: the entry records the attempt, not a claimed identity.
-    clientId: access?.clientId ?? 'unauthenticated', user: access?.subject, interaction: event.interaction,
+    clientId: access?.clientId ?? 'unauthenticated', user: userOf(access), interaction: event.interaction,
     entities: event.entities, outcome: event.outcome, errorCode: event.errorCode,
     recorded: new Date(deps.now()), requestId: request.info.id, sourceAddress: request.info.remoteAddress,
     query: event.interaction === 'search-type' ? auditedQuery(request) : undefined,
