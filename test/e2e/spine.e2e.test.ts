@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Bundle, Observation, Resource } from 'fhir/r4';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { signDeviceToken } from '../../src/ingest';
-import { bridgeEnv, runCli, startServe, type ServedBridge } from './support/bridge-process';
+import { bridgeEnv, killLeftovers, runCli, startServe, type ServedBridge } from './support/bridge-process';
 import { examplesOf, expectedFor, FAMILIES, ndjson, withoutServerMeta, type Example, type Family } from './support/families';
 import { ExpectedState } from './support/expected-state';
 
@@ -67,8 +67,7 @@ async function cliToken(scope: string): Promise<string> {
 }
 
 afterAll(async () => {
-  // Only reached with a live process when a test failed before the orderly stop.
-  if (bridge && bridge.child.exitCode === null && bridge.child.signalCode === null) bridge.child.kill('SIGKILL');
+  killLeftovers(); // only finds a live process when a test failed before the orderly stop
   rmSync(dataDir, { recursive: true, force: true });
 });
 

@@ -37,6 +37,13 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<Cl
   }
 }
 
+const running = new Set<ChildProcess>();
+
+/** Kills (SIGKILL) every `serve` process still running: for afterAll, when a test failed before the orderly stop. */
+export function killLeftovers(): void {
+  for (const child of running) child.kill('SIGKILL');
+}
+
 /** A `serve` process that has logged its listening line. */
 export interface ServedBridge {
   child: ChildProcess;
@@ -69,11 +76,13 @@ export function startServe(dataDir: string): Promise<ServedBridge> {
   const logLines: string[] = [];
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
-  const exited = once(child, 'exit');
+  running.add(child);
+  // 'close', not 'exit': it comes after stdout is drained, so logLines then holds every line the process wrote.
+  const closed = once(child, 'close');
+  void closed.finally(() => running.delete(child));
   const stop = async (): Promise<number | null> => {
-    if (child.exitCode !== null) return child.exitCode;
-    child.kill('SIGTERM');
-    const [code] = (await exited) as [number | null];
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const [code] = (await closed) as [number | null];
     return code;
   };
   return new Promise((resolve, reject) => {
