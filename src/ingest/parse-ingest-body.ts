@@ -31,7 +31,7 @@ const CODE_BY_KIND: Readonly<Record<JsonErrorKind, string>> = {
 export function parseIngestBody(raw: Buffer, contentType: string | undefined, limits: JsonLimits): unknown[] {
   const mediaType = ingestMediaType(contentType);
   assertJsonLimits(limits);
-  const text = decodeUtf8(raw, mediaType === 'application/x-ndjson');
+  const text = decodeUtf8(raw);
   return mediaType === 'application/json' ? parseJsonBody(text, limits) : parseNdjsonBody(text, limits);
 }
 
@@ -58,37 +58,36 @@ function parseNdjsonBody(text: string, limits: JsonLimits): JsonValue[] {
     const where = `line ${n + 1}`;
     const index = items.length;
     if (index >= limits.maxItems) {
-      throw refuse('ERR_JSON_TOO_MANY_ITEMS', 'invalid', `${where}: more than ${limits.maxItems} items`, where);
+      throw refuse('ERR_JSON_TOO_MANY_ITEMS', 'invalid', `${where}: more than ${limits.maxItems} items`, `item[${index}]`);
     }
     try {
       items.push(parseStrictJson(line, limits, ['item', index]));
     } catch (e) {
       if (!(e instanceof JsonParseError)) throw e;
       const text = `${where}, column ${e.offset + 1}, ${e.path}: ${e.message}`;
-      throw refuse(CODE_BY_KIND[e.kind], issueCodeOf(e.kind), text, [where, e.path]);
+      // The expression stays a path into the payload; the line number is in the text.
+      throw refuse(CODE_BY_KIND[e.kind], issueCodeOf(e.kind), text, e.path);
     }
     assertObject(items[index], `item[${index}]`, where);
   }
-  if (items.length === 0) throw refuse('ERR_INGEST_EMPTY', 'invalid', 'The body holds no NDJSON lines', 'line 1');
+  if (items.length === 0) throw refuse('ERR_INGEST_EMPTY', 'invalid', 'The body holds no NDJSON lines', 'item');
   return items;
 }
 
 function assertObject(item: JsonValue | undefined, path: string, line?: string): void {
   if (item !== null && typeof item === 'object' && !Array.isArray(item)) return;
-  const where = line === undefined ? path : [line, path];
-  throw refuse('ERR_INGEST_ITEM_NOT_OBJECT', 'structure', `${line ?? path}: each item must be a JSON object`, where);
+  throw refuse('ERR_INGEST_ITEM_NOT_OBJECT', 'structure', `${line ? `${line}, ` : ''}${path}: each item must be a JSON object`, path);
 }
 
 /** Decodes after a strict UTF-8 check; a byte-order mark is refused (RFC 8259 §8.1: MUST NOT add one). */
-function decodeUtf8(raw: Buffer, ndjson: boolean): string {
+function decodeUtf8(raw: Buffer): string {
   const bad = findInvalidUtf8(raw);
   if (bad >= 0) {
     const line = countLines(raw, bad);
-    const where = ndjson ? `line ${line}` : 'item';
-    throw refuse('ERR_INVALID_UTF8', 'structure', `Invalid UTF-8 at byte ${bad} (line ${line})`, where);
+    throw refuse('ERR_INVALID_UTF8', 'structure', `Invalid UTF-8 at byte ${bad} (line ${line})`, 'item');
   }
   if (raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf) {
-    throw refuse('ERR_JSON_BOM', 'structure', 'A byte-order mark is not accepted', ndjson ? 'line 1' : 'item');
+    throw refuse('ERR_JSON_BOM', 'structure', 'A byte-order mark is not accepted', 'item');
   }
   return raw.toString('utf8');
 }

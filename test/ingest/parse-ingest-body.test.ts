@@ -164,27 +164,30 @@ describe('parseIngestBody — refusals with code and location', () => {
   });
 });
 
-describe('parseIngestBody — NDJSON refusals name the line', () => {
+describe('parseIngestBody — NDJSON refusals: the expression is the payload path, the text names the line', () => {
   it.each([
-    ['{"a":1}\n\n{"a":1,"a":2}\n', 'ERR_JSON_DUPLICATE_KEY', ['line 3', 'item[1].a']],
-    ['{"a":1}\n{"a":1,}\n', 'ERR_JSON_SYNTAX', ['line 2', 'item[1]']],
-    ['{"a":1}\n[1,2]\n', 'ERR_INGEST_ITEM_NOT_OBJECT', ['line 2', 'item[1]']],
-    ['{"a":1}\n{"b":\n1}\n', 'ERR_JSON_SYNTAX', ['line 2', 'item[1].b']],
-    ['\n\n', 'ERR_INGEST_EMPTY', ['line 1']],
-  ])('%p → %s at %p', (body, code, expression) => {
+    ['{"a":1}\n\n{"a":1,"a":2}\n', 'ERR_JSON_DUPLICATE_KEY', ['item[1].a'], 'line 3'],
+    ['{"a":1}\n{"a":1,}\n', 'ERR_JSON_SYNTAX', ['item[1]'], 'line 2'],
+    ['{"a":1}\n[1,2]\n', 'ERR_INGEST_ITEM_NOT_OBJECT', ['item[1]'], 'line 2'],
+    ['{"a":1}\n{"b":\n1}\n', 'ERR_JSON_SYNTAX', ['item[1].b'], 'line 2'],
+    ['\n\n', 'ERR_INGEST_EMPTY', ['item'], 'NDJSON'],
+  ])('%p → %s at %p', (body, code, expression, text) => {
     const e = refusal(body, ND_CT);
     expect([e.code, e.status, issueOf(e)?.expression]).toEqual([code, 400, expression]);
+    expect(issueOf(e)?.diagnostics).toContain(text);
   });
 
-  it('names the line of invalid UTF-8', () => {
+  it('names the line of invalid UTF-8 in the text', () => {
     const body = Buffer.concat([Buffer.from('{"a":1}\n{"a":1}\n{"s":"'), Buffer.from([0xff]), Buffer.from('"}\n')]);
     const e = refusal(body, ND_CT);
-    expect([e.code, issueOf(e)?.expression]).toEqual(['ERR_INVALID_UTF8', ['line 3']]);
+    expect([e.code, issueOf(e)?.expression]).toEqual(['ERR_INVALID_UTF8', ['item']]);
+    expect(issueOf(e)?.diagnostics).toContain('line 3');
   });
 
   it('refuses more lines than maxItems, naming the first one over', () => {
     const e = refusal('{"a":1}\n{"a":2}\n{"a":3}\n', ND_CT, { maxItems: 2, maxDepth: 8 });
-    expect([e.code, issueOf(e)?.expression]).toEqual(['ERR_JSON_TOO_MANY_ITEMS', ['line 3']]);
+    expect([e.code, issueOf(e)?.expression]).toEqual(['ERR_JSON_TOO_MANY_ITEMS', ['item[2]']]);
+    expect(issueOf(e)?.diagnostics).toContain('line 3');
   });
 });
 
