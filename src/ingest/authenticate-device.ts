@@ -14,6 +14,11 @@ export interface AuthenticateDeviceOptions {
   clockToleranceSeconds: number;
   /** Longest accepted `exp − now`, in seconds (300 by default in config). */
   maxLifetimeSeconds: number;
+  /**
+   * Called once the signature has verified with the registry key, before the remaining checks (revocation,
+   * lifetime, jti, body hash): a refusal after this point can still be audited under the proven device.
+   */
+  onVerified?: (device: RegisteredDevice) => void;
 }
 
 export interface AuthenticatedDevice {
@@ -55,6 +60,7 @@ export async function authenticateDevice(
   }
   const nowMs = (options.now ?? Date.now)();
   const payload = await verifyWithRegistryKey(token, device, options, nowMs);
+  options.onVerified?.(device);
   if (device.status !== 'active') {
     throw FhirError.of('ERR_DEVICE_REVOKED', { code: 'forbidden', text: 'The device has been revoked' }, { status: 403 });
   }

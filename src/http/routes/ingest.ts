@@ -35,8 +35,9 @@ function handler(deps: HttpDeps) {
       now: deps.now,
       clockToleranceSeconds: settings.clockToleranceSeconds,
       maxLifetimeSeconds: settings.deviceTokenMaxLifetimeSeconds,
+      // A revoked device or a misused token is refused after the signature proved who sent it: audit it as that device.
+      onVerified: (device) => { request.app.deviceId = device.id; },
     });
-    request.app.deviceId = auth.device.id;
     // SECURITY-CASES 43: the same signed request again is acknowledged, and never processed twice.
     if (await store.hasJti(auth.device.id, auth.jti)) return replayed(request, h, deps);
     refuseEncoded(request);
