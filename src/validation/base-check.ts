@@ -1,6 +1,6 @@
 import { checkBinding } from './bindings';
 import type { Issues } from './issues';
-import type { CompiledInvariant } from './invariants';
+import type { CompiledInvariant, InvariantEnv } from './invariants';
 import type { PrimitiveCheck } from './primitives';
 import type { PropRule, TypeModel } from './type-model';
 import type { ValueSetIndex } from './value-sets';
@@ -22,7 +22,7 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
  * formats, one type per choice element, required bindings and the native invariants.
  * See: https://hl7.org/fhir/R4/json.html and https://hl7.org/fhir/R4/validation.html
  */
-export function checkResource(ctx: BaseContext, issues: Issues, value: unknown, expr: string): void {
+export function checkResource(ctx: BaseContext, issues: Issues, value: unknown, expr: string, rootResource?: unknown): void {
   if (!isObject(value)) {
     issues.error('structure', 'A resource must be a JSON object', expr === '' ? undefined : expr);
     return;
@@ -34,10 +34,11 @@ export function checkResource(ctx: BaseContext, issues: Issues, value: unknown, 
     issues.error(typeof rt === 'string' ? 'structure' : 'required', text, expr === '' ? 'resourceType' : `${expr}.resourceType`);
     return;
   }
-  checkObject(ctx, issues, model, value, expr === '' ? model.name : expr);
+  const env: InvariantEnv = { resource: value, rootResource: rootResource ?? value };
+  checkObject(ctx, issues, env, model, value, expr === '' ? model.name : expr);
 }
 
-function checkObject(ctx: BaseContext, issues: Issues, model: TypeModel, obj: Json, expr: string): void {
+function checkObject(ctx: BaseContext, issues: Issues, env: InvariantEnv, model: TypeModel, obj: Json, expr: string): void {
   let choices: Map<unknown, string> | undefined;
   for (const key of Object.keys(obj)) {
     if (key === 'resourceType' && model.isResource) continue;
@@ -55,7 +56,7 @@ function checkObject(ctx: BaseContext, issues: Issues, model: TypeModel, obj: Js
       }
       choices.set(prop.element, plain);
     }
-    checkProperty(ctx, issues, prop, obj, key, expr);
+    checkProperty(ctx, issues, env, prop, obj, key, expr);
   }
   for (const el of model.required) {
     if (!el.keys.some((k) => obj[k] !== undefined)) {
@@ -63,17 +64,17 @@ function checkObject(ctx: BaseContext, issues: Issues, model: TypeModel, obj: Js
       issues.error('required', `Missing required element '${el.name}' (minimum cardinality ${el.min}) in ${model.name}`, `${expr}.${name}`);
     }
   }
-  runInvariants(issues, model.invariants, obj, expr);
+  runInvariants(issues, model.invariants, obj, expr, env);
 }
 
-function checkProperty(ctx: BaseContext, issues: Issues, prop: PropRule, obj: Json, key: string, expr: string): void {
+function checkProperty(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop: PropRule, obj: Json, key: string, expr: string): void {
   const value = obj[key];
   const at = `${expr}.${key}`;
   const el = prop.element;
   if (!Array.isArray(value)) {
     if (el.isArray) issues.error('structure', `'${key}' must be a JSON array (maximum cardinality ${el.max})`, at);
     else if (value === null) issues.error('structure', `'${key}' must not be null`, at);
-    else checkItem(ctx, issues, prop, value, at);
+    else checkItem(ctx, issues, env, prop, value, at);
     return;
   }
   if (!el.isArray) {
@@ -93,18 +94,18 @@ function checkProperty(ctx: BaseContext, issues: Issues, prop: PropRule, obj: Js
     issues.error('structure', `'${key}' and its pair must have the same number of items`, at);
   }
   value.forEach((item: unknown, i) => {
-    if (item !== null) checkItem(ctx, issues, prop, item, `${at}[${i}]`);
+    if (item !== null) checkItem(ctx, issues, env, prop, item, `${at}[${i}]`);
     else if (partnerItems?.[i] == null) issues.error('structure', `'${key}' has a null item with no counterpart`, `${at}[${i}]`);
   });
 }
 
-function checkItem(ctx: BaseContext, issues: Issues, prop: PropRule, item: unknown, at: string): void {
+function checkItem(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop: PropRule, item: unknown, at: string): void {
   const el = prop.element;
   if (prop.primitive) {
     const problem = ctx.primitives.get(prop.type)?.(item);
     if (problem !== undefined) issues.error(problem.code, `${el.path} (${prop.type}) ${problem.text}`, at);
     else if (el.binding !== undefined) checkBinding(ctx.valueSets, issues, el.binding, prop.type, item, at);
-    runInvariants(issues, el.invariants, item, at);
+    runInvariants(issues, el.invariants, item, at, env);
     return;
   }
   if (!isObject(item)) {
@@ -118,14 +119,15 @@ function checkItem(ctx: BaseContext, issues: Issues, prop: PropRule, item: unkno
     return;
   }
   if (prop.type === 'Resource' || ctx.models.get(prop.type)?.isResource) {
-    checkResource(ctx, issues, item, at);
+    // %rootResource of a contained resource is its container; a Bundle entry is its own root.
+    checkResource(ctx, issues, item, at, el.name === 'contained' ? env.rootResource : undefined);
     return;
   }
   const model = !prop.shadow && el.children ? el.children() : ctx.models.get(prop.type);
-  if (model !== undefined) checkObject(ctx, issues, model, item, at);
+  if (model !== undefined) checkObject(ctx, issues, env, model, item, at);
   if (prop.shadow) return;
   if (el.binding !== undefined) checkBinding(ctx.valueSets, issues, el.binding, prop.type, item, at);
-  runInvariants(issues, el.invariants, item, at);
+  runInvariants(issues, el.invariants, item, at, env);
 }
 
 /** Evaluates native invariants; the text names the key as the HL7 validator does. */
@@ -134,9 +136,10 @@ export function runInvariants(
   invariants: readonly CompiledInvariant[],
   value: unknown,
   at: string,
+  env: InvariantEnv,
   suffix = '',
 ): void {
   for (const inv of invariants) {
-    if (!inv.test(value)) issues.add(inv.severity, 'invariant', `Constraint failed: ${inv.key}: '${inv.human}'${suffix}`, at);
+    if (!inv.test(value, env)) issues.add(inv.severity, 'invariant', `Constraint failed: ${inv.key}: '${inv.human}'${suffix}`, at);
   }
 }

@@ -79,7 +79,7 @@ function merge(el: ElementDefinition, diff: ElementDefinition): ElementDefinitio
   const out: ElementDefinition = { ...el, ...diff, id: idOf(el), path: el.path };
   if (diff.constraint !== undefined) out.constraint = [...(el.constraint ?? []), ...diff.constraint];
   if (Object.keys(diff).some((k) => k.startsWith('fixed') || k.startsWith('pattern'))) {
-    for (const k of Object.keys(el)) if ((k.startsWith('fixed') || k.startsWith('pattern')) && !(k in diff)) delete (out as Record<string, unknown>)[k];
+    for (const k of Object.keys(el)) if ((k.startsWith('fixed') || k.startsWith('pattern')) && !(k in diff)) delete (out as unknown as Record<string, unknown>)[k];
   }
   return out;
 }

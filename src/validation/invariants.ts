@@ -1,12 +1,21 @@
 import type { ElementDefinitionConstraint } from 'fhir/r4';
+import { compileFhirPath } from './fhirpath-invariant';
 
 /**
- * FHIRPath invariants evaluated natively (no FHIRPath engine on the hot path). Only the cheap, frequent ones
- * relevant to device data are here; the rest (ele-1 is covered structurally; dom-*, qty-3, ref-1, per-1, …)
- * are left to the FHIRPath stage of a later issue.
- * See: https://hl7.org/fhir/R4/observation.html#invs and https://hl7.org/fhir/R4/vitalsigns.html
+ * FHIRPath invariants. The cheap, frequent ones (ext-1, obs-*, vs-*, qty-3, …) are evaluated natively, without a
+ * FHIRPath engine on the hot path; some have a native short cut for the common case (dom-2..5 hold trivially
+ * without `contained`) and fall back to fhirpath.js otherwise; every other invariant is compiled once, at boot,
+ * by fhirpath.js. ele-1 is checked structurally (no empty objects, strings or arrays: see base-check.ts).
+ * Best-practice invariants (dom-6 …) are not reported, as the HL7 validator does by default for profiles it was
+ * not asked to check for best practice.
+ * See: https://hl7.org/fhir/R4/conformance-rules.html#constraints and https://hl7.org/fhir/R4/observation.html#invs
  */
-export type InvariantTest = (value: unknown) => boolean;
+/** What an invariant may refer to besides its focus: FHIRPath's `%resource` and `%rootResource`. */
+export interface InvariantEnv {
+  readonly resource: unknown;
+  readonly rootResource: unknown;
+}
+export type InvariantTest = (value: unknown, env: InvariantEnv) => boolean;
 
 export interface CompiledInvariant {
   readonly key: string;
@@ -25,7 +34,7 @@ const hasChoice = (v: Json, prefix: string): boolean =>
 const isUpper = (c: number): boolean => c >= 65 && c <= 90;
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
 
-const NATIVE: Readonly<Record<string, InvariantTest>> = {
+const NATIVE: Readonly<Record<string, (value: unknown, env: InvariantEnv) => boolean>> = {
   // extension.exists() != value.exists()
   'ext-1': (v) => !isObject(v) || has(v, 'extension') !== hasChoice(v, 'value'),
   // dataAbsentReason.empty() or value.empty()
@@ -41,7 +50,40 @@ const NATIVE: Readonly<Record<string, InvariantTest>> = {
     !isObject(v) || has(v, 'component') || has(v, 'hasMember') || has(v, 'dataAbsentReason') || hasChoice(v, 'value'),
   // value.exists() or dataAbsentReason.exists()
   'vs-3': (v) => !isObject(v) || hasChoice(v, 'value') || has(v, 'dataAbsentReason'),
+  // code.empty() or system.exists()
+  'qty-3': (v) => !isObject(v) || v.code === undefined || v.system !== undefined,
+  // comparator.empty()  (SimpleQuantity)
+  'sqty-1': (v) => !isObject(v) || v.comparator === undefined,
+  // data.empty() or contentType.exists()
+  'att-1': (v) => !isObject(v) || v.data === undefined || has(v, 'contentType'),
+  // value.empty() or system.exists()
+  'cpt-2': (v) => !isObject(v) || v.value === undefined || has(v, 'system'),
+  // reference.startsWith('#').not() or (reference.substring(1) in %rootResource.contained.id)
+  'ref-1': (v, env) => !isObject(v) || typeof v.reference !== 'string' || !v.reference.startsWith('#') || containedIds(env.rootResource).has(v.reference.slice(1)),
 };
+
+/**
+ * Short cuts: `true` when the invariant certainly holds, `undefined` to ask fhirpath.js.
+ * dom-2..5 only speak of contained resources; per-1 needs both ends (date comparison is left to FHIRPath).
+ */
+const SHORT_CUT: Readonly<Record<string, (value: unknown) => true | undefined>> = {
+  'dom-2': (v) => (isObject(v) && v.contained !== undefined ? undefined : true),
+  'dom-3': (v) => (isObject(v) && v.contained !== undefined ? undefined : true),
+  'dom-4': (v) => (isObject(v) && v.contained !== undefined ? undefined : true),
+  'dom-5': (v) => (isObject(v) && v.contained !== undefined ? undefined : true),
+  'per-1': (v) => (isObject(v) && v.start !== undefined && v.end !== undefined ? undefined : true),
+  'rng-2': (v) => (isObject(v) && v.low !== undefined && v.high !== undefined ? undefined : true),
+};
+
+/** Keys checked structurally, never by expression. See: https://hl7.org/fhir/R4/element.html#invs */
+const STRUCTURAL = new Set(['ele-1']);
+const BEST_PRACTICE = 'http://hl7.org/fhir/StructureDefinition/elementdefinition-bestpractice';
+
+function containedIds(root: unknown): Set<string> {
+  const ids = new Set<string>();
+  if (isObject(root) && Array.isArray(root.contained)) for (const c of root.contained) if (isObject(c) && typeof c.id === 'string') ids.add(c.id);
+  return ids;
+}
 
 function componentRepeatsCode(obs: Json): boolean {
   const codings = list(isObject(obs.code) ? obs.code.coding : undefined);
@@ -60,19 +102,31 @@ function sameCoding(a: unknown, b: unknown): boolean {
   return ka.length === Object.keys(b).length && ka.every((k) => JSON.stringify(a[k]) === JSON.stringify(b[k]));
 }
 
-/** Keeps the constraints we evaluate natively, in definition order; `accept` filters by source/novelty. */
+/**
+ * Compiles the constraints of one element (at `path`, the FHIRPath base for type resolution), in definition order;
+ * `accept` filters by source/novelty.
+ */
 export function compileInvariants(
   constraints: readonly ElementDefinitionConstraint[] | undefined,
   accept: (c: ElementDefinitionConstraint) => boolean = () => true,
+  path = '',
 ): CompiledInvariant[] {
   const out: CompiledInvariant[] = [];
   for (const c of constraints ?? []) {
-    const test = NATIVE[c.key];
-    if (test === undefined || !accept(c)) continue;
+    if (STRUCTURAL.has(c.key) || !accept(c) || c.extension?.some((x) => x.url === BEST_PRACTICE && x.valueBoolean === true)) continue;
+    const test = NATIVE[c.key] ?? viaFhirPath(c, path);
+    if (test === undefined) continue;
     const severity = c.severity === 'warning' ? 'warning' : 'error';
     out.push({ key: c.key, severity, human: c.human, test });
   }
   return out;
+}
+
+function viaFhirPath(c: ElementDefinitionConstraint, path: string): InvariantTest | undefined {
+  if (c.expression === undefined) return undefined;
+  const evaluate = compileFhirPath(c.expression, path);
+  const shortCut = SHORT_CUT[c.key];
+  return shortCut === undefined ? evaluate : (v, env) => shortCut(v) ?? evaluate(v, env);
 }
 
 /** Invariant keys this engine evaluates (for documentation and tests). */

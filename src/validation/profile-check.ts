@@ -2,6 +2,7 @@ import { runInvariants, type BaseContext } from './base-check';
 import { checkBinding } from './bindings';
 import { containsPattern, deepEqual } from './fixed-pattern';
 import { fromProfile, type Issues } from './issues';
+import type { InvariantEnv } from './invariants';
 import type { CompiledProfile, ConstraintNode } from './profile-model';
 import type { Slicing, SliceItem } from './slicing';
 
@@ -17,6 +18,7 @@ interface Run {
   readonly ctx: BaseContext;
   readonly issues: Issues;
   readonly suffix: string;
+  readonly env: InvariantEnv;
 }
 
 /**
@@ -24,7 +26,7 @@ interface Run {
  * the profile adds are checked (see profile-model.ts). Issue texts name the profile.
  */
 export function checkProfile(ctx: BaseContext, issues: Issues, profile: CompiledProfile, resource: Json): void {
-  const run: Run = { ctx, issues, suffix: fromProfile(profile.url) };
+  const run: Run = { ctx, issues, suffix: fromProfile(profile.url), env: { resource, rootResource: resource } };
   checkItem(run, profile.root, { value: resource, type: profile.type, expr: profile.type });
 }
 
@@ -71,7 +73,7 @@ function checkItem(run: Run, node: ConstraintNode, item: Item): void {
     run.issues.error('value', `${text}${run.suffix}`, expr);
   }
   if (node.binding !== undefined) checkBinding(run.ctx.valueSets, run.issues, node.binding, item.type, value, expr, run.suffix);
-  runInvariants(run.issues, node.invariants, value, expr, run.suffix);
+  runInvariants(run.issues, node.invariants, value, expr, run.env, run.suffix);
   if (isObject(value)) for (const child of node.children) checkElement(run, child, value, expr);
 }
 

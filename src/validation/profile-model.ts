@@ -120,7 +120,7 @@ function sameRequired(el: ElementDefinition, baseEl: ElementDefinition | undefin
 
 function newInvariants(el: ElementDefinition, baseEl: ElementDefinition | undefined): CompiledInvariant[] {
   const known = new Set((baseEl?.constraint ?? []).map((c) => c.key));
-  return compileInvariants(el.constraint, (c) => !known.has(c.key));
+  return compileInvariants(el.constraint, (c) => !known.has(c.key), el.path);
 }
 
 const useful = (n: ConstraintNode): boolean =>

@@ -90,7 +90,7 @@ export function compileStructure(sd: StructureDefinition): TypeModel {
       props: new Map(),
       elements: [],
       required: [],
-      invariants: path === sd.type ? compileInvariants(elements[0]?.constraint, ownConstraint) : [],
+      invariants: path === sd.type ? compileInvariants(elements[0]?.constraint, () => true, path) : [],
     };
     models.set(path, model); // before children: contentReference may point back here
     for (const el of byParent.get(path) ?? []) addElement(model, el, byParent, build, ownConstraint);
@@ -124,7 +124,7 @@ function addElement(
     isChoice,
     keys,
     binding: el.binding?.strength === 'required' ? el.binding.valueSet : undefined,
-    invariants: compileInvariants(el.constraint, ownConstraint),
+    invariants: compileInvariants(el.constraint, ownConstraint, el.path),
     children: hasChildren ? () => build(childPath) : undefined,
   };
   // A contentReference element has no type of its own: it repeats the referenced backbone element.
