@@ -1,0 +1,117 @@
+import type { Bundle, BundleEntry, FhirResource, Resource } from 'fhir/r4';
+import { badRequest, FhirError } from '../errors/fhir-error';
+import { matchesQuery, type SandboxStore, type SearchQuery } from './sandbox-store';
+
+interface Planned {
+  resource: Resource;
+  /** `201 Created` for a new resource, `200 OK` when a conditional create found one. */
+  status: '201 Created' | '200 OK';
+  created: boolean;
+}
+
+/**
+ * Applies a `transaction` Bundle all-or-nothing: POST (with optional `ifNoneExist`) and PUT `Type/id` entries;
+ * `urn:uuid:` full URLs are replaced by the ids the server assigned (or found) in every `reference`.
+ * A conditional create that finds one match answers `200 OK` with that resource and creates nothing, so a
+ * retried or replayed Bundle never duplicates.
+ * See: https://hl7.org/fhir/R4/http.html#transaction and https://hl7.org/fhir/R4/http.html#ccreate
+ */
+export function processTransaction(store: SandboxStore, bundle: unknown, now = new Date()): Bundle {
+  const entries = checkTransaction(bundle);
+  const planned: Planned[] = [];
+  const idByFullUrl = new Map<string, string>();
+  entries.forEach((entry, i) => {
+    const plan = planEntry(store, entry, i, planned);
+    planned.push(plan);
+    if (entry.fullUrl !== undefined) idByFullUrl.set(entry.fullUrl, `${plan.resource.resourceType}/${plan.resource.id}`);
+  });
+  const toStore = planned.filter((p) => p.created).map((p) => resolveReferences(p.resource, idByFullUrl));
+  store.commit(toStore, now);
+  return {
+    resourceType: 'Bundle',
+    type: 'transaction-response',
+    entry: planned.map((p) => {
+      const stored = store.read(p.resource.resourceType, p.resource.id ?? '') ?? p.resource;
+      const version = stored.meta?.versionId ?? '1';
+      return {
+        resource: stored as FhirResource,
+        response: {
+          status: p.status,
+          location: `${stored.resourceType}/${stored.id}/_history/${version}`,
+          etag: `W/"${version}"`,
+          lastModified: stored.meta?.lastUpdated,
+        },
+      };
+    }),
+  };
+}
+
+function checkTransaction(bundle: unknown): BundleEntry[] {
+  const b = bundle as Partial<Bundle> | null;
+  if (b === null || typeof b !== 'object' || b.resourceType !== 'Bundle') {
+    throw badRequest('ERR_SANDBOX_NOT_A_BUNDLE', 'POST to the base needs a Bundle', 'Bundle');
+  }
+  if (b.type !== 'transaction') {
+    throw badRequest('ERR_SANDBOX_BUNDLE_TYPE', `Bundle.type must be 'transaction', not '${String(b.type)}'`, 'Bundle.type');
+  }
+  const entries = b.entry ?? [];
+  entries.forEach((entry, i) => {
+    const at = `Bundle.entry[${i}]`;
+    if (entry.resource?.resourceType === undefined) throw badRequest('ERR_SANDBOX_ENTRY', 'entry has no resource', `${at}.resource`);
+    if (entry.request === undefined) throw badRequest('ERR_SANDBOX_ENTRY', 'entry has no request', `${at}.request`);
+    if (entry.request.method !== 'POST' && entry.request.method !== 'PUT') {
+      throw badRequest('ERR_SANDBOX_METHOD', `the sandbox supports POST and PUT entries, not ${entry.request.method}`, `${at}.request.method`);
+    }
+  });
+  return entries;
+}
+
+function planEntry(store: SandboxStore, entry: BundleEntry, index: number, earlier: readonly Planned[]): Planned {
+  const resource = entry.resource as Resource;
+  const request = entry.request!;
+  const at = `Bundle.entry[${index}].request`;
+  if (request.method === 'PUT') {
+    const [type, id] = request.url.split('/');
+    if (type !== resource.resourceType || id === undefined || id === '') {
+      throw badRequest('ERR_SANDBOX_PUT_URL', `PUT url must be ${resource.resourceType}/<id>`, `${at}.url`);
+    }
+    const exists = store.read(type, id) !== undefined;
+    return { resource: { ...resource, id }, status: exists ? '200 OK' : '201 Created', created: true };
+  }
+  if (request.ifNoneExist !== undefined) {
+    const query = parseQuery(request.ifNoneExist);
+    const inBundle = earlier.filter((p) => p.created && p.resource.resourceType === resource.resourceType);
+    const found = [...store.search(resource.resourceType, query), ...inBundleMatches(inBundle, query)];
+    if (found.length > 1) {
+      throw FhirError.of('ERR_SANDBOX_MULTIPLE_MATCHES', {
+        code: 'duplicate', text: `ifNoneExist '${request.ifNoneExist}' matches ${found.length} resources`, expression: `${at}.ifNoneExist`,
+      }, { status: 412 });
+    }
+    if (found[0] !== undefined) return { resource: found[0], status: '200 OK', created: false };
+  }
+  return { resource: { ...resource, id: store.newId() }, status: '201 Created', created: true };
+}
+
+/** Earlier creates of the same Bundle count as existing: two entries for one identifier make one resource. */
+function inBundleMatches(inBundle: readonly Planned[], query: SearchQuery): Resource[] {
+  return inBundle.map((p) => p.resource).filter((r) => matchesQuery(r, query));
+}
+
+/** `identifier=sys|val&x=1` → a SearchQuery. */
+export function parseQuery(text: string): Map<string, string[]> {
+  const query = new Map<string, string[]>();
+  for (const [name, value] of new URLSearchParams(text.replace(/^.*\?/, ''))) {
+    query.set(name, [...(query.get(name) ?? []), value]);
+  }
+  return query;
+}
+
+function resolveReferences<T>(value: T, idByFullUrl: ReadonlyMap<string, string>): T {
+  if (Array.isArray(value)) return value.map((v: unknown) => resolveReferences(v, idByFullUrl)) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    out[key] = key === 'reference' && typeof v === 'string' && idByFullUrl.has(v) ? idByFullUrl.get(v) : resolveReferences(v, idByFullUrl);
+  }
+  return out as T;
+}

@@ -1,0 +1,123 @@
+import type { Resource } from 'fhir/r4';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { badRequest } from '../errors/fhir-error';
+import { sampleResources } from './sample-data';
+
+/** A query as parsed from a URL: each parameter with all its values (`a=1&a=2` → `['1', '2']`). */
+export type SearchQuery = ReadonlyMap<string, readonly string[]>;
+
+/** Parameters the sandbox can search on; any other one is refused, so a conditional create never over-matches. */
+const SEARCH_PARAMS = new Set(['_id', 'identifier', 'patient', 'subject', '_count']);
+
+/**
+ * The sandbox EHR's resources, in memory, optionally mirrored to a JSON file after every change.
+ * Not a FHIR server of record: enough read, search and create semantics for tests and the walkthrough.
+ */
+export class SandboxStore {
+  readonly #byType = new Map<string, Map<string, Resource>>();
+  readonly #file: string | undefined;
+
+  constructor(options: { dataFile?: string } = {}) {
+    this.#file = options.dataFile;
+    const saved = this.#file !== undefined && existsSync(this.#file)
+      ? (JSON.parse(readFileSync(this.#file, 'utf8')) as Resource[])
+      : sampleResources();
+    for (const resource of saved) this.#put(resource);
+  }
+
+  /** Back to the sample records only. */
+  reset(): void {
+    this.#byType.clear();
+    for (const resource of sampleResources()) this.#put(resource);
+    this.persist();
+  }
+
+  read(type: string, id: string): Resource | undefined {
+    return this.#byType.get(type)?.get(id);
+  }
+
+  all(type: string): Resource[] {
+    return [...(this.#byType.get(type)?.values() ?? [])];
+  }
+
+  /** Resources of `type` matching every parameter (AND across parameters, OR across comma-separated values). */
+  search(type: string, query: SearchQuery): Resource[] {
+    return this.all(type).filter((resource) => matchesQuery(resource, query));
+  }
+
+  /** Stores new resources (ids already assigned) in one step, then persists once. */
+  commit(resources: readonly Resource[], now = new Date()): void {
+    for (const resource of resources) {
+      const previous = resource.id === undefined ? undefined : this.read(resource.resourceType, resource.id);
+      const version = Number(previous?.meta?.versionId ?? '0') + 1;
+      this.#put({ ...resource, meta: { ...resource.meta, versionId: String(version), lastUpdated: now.toISOString() } });
+    }
+    this.persist();
+  }
+
+  /** A fresh server-assigned id. */
+  newId(): string {
+    return randomUUID();
+  }
+
+  persist(): void {
+    if (this.#file === undefined) return;
+    const all = [...this.#byType.values()].flatMap((byId) => [...byId.values()]);
+    // Write then rename, so a crash never leaves half a file behind.
+    writeFileSync(`${this.#file}.tmp`, JSON.stringify(all, null, 1), { mode: 0o600 });
+    renameSync(`${this.#file}.tmp`, this.#file);
+  }
+
+  #put(resource: Resource): void {
+    if (resource.id === undefined) throw new Error('a stored resource needs an id');
+    let byId = this.#byType.get(resource.resourceType);
+    if (byId === undefined) this.#byType.set(resource.resourceType, (byId = new Map()));
+    byId.set(resource.id, resource);
+  }
+}
+
+/**
+ * Whether `resource` matches every parameter of `query` (AND across parameters, OR across comma-separated
+ * values). Unknown parameters throw: ignoring them would make a conditional create match everything.
+ */
+export function matchesQuery(resource: Resource, query: SearchQuery): boolean {
+  for (const name of query.keys()) {
+    if (!SEARCH_PARAMS.has(name)) throw badRequest('ERR_SANDBOX_SEARCH_PARAM', `the sandbox cannot search on '${name}'`);
+  }
+  return [...query].every(([name, values]) =>
+    name === '_count' || values.every((value) => value.split(',').some((one) => matches(resource, name, one))));
+}
+
+interface Identified {
+  identifier?: Array<{ system?: string; value?: string }>;
+  subject?: { reference?: string };
+  patient?: { reference?: string };
+}
+
+function matches(resource: Resource, name: string, value: string): boolean {
+  const r = resource as Resource & Identified;
+  switch (name) {
+    case '_id': return resource.id === value;
+    case 'identifier': return matchesIdentifier(r.identifier ?? [], value);
+    case 'patient':
+    case 'subject': return [r.subject?.reference, r.patient?.reference].some((ref) => sameReference(ref, value));
+    default: return false;
+  }
+}
+
+/** Token search: `system|value`, `|value` (no system), or `value` (any system). See: https://hl7.org/fhir/R4/search.html#token */
+function matchesIdentifier(identifiers: ReadonlyArray<{ system?: string; value?: string }>, token: string): boolean {
+  const bar = token.indexOf('|');
+  if (bar < 0) return identifiers.some((i) => i.value === token);
+  const system = token.slice(0, bar);
+  const value = token.slice(bar + 1);
+  return identifiers.some((i) => (system === '' ? i.system === undefined : i.system === system) && (value === '' || i.value === value));
+}
+
+/** `Patient/1`, `1` and `http://…/Patient/1` all name Patient 1. */
+function sameReference(reference: string | undefined, wanted: string): boolean {
+  if (reference === undefined) return false;
+  const id = (ref: string) => ref.split('/').slice(-1)[0];
+  return reference === wanted || id(reference) === id(wanted);
+}
