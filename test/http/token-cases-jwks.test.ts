@@ -50,7 +50,7 @@ const claims = (overrides: Record<string, unknown> = {}): Record<string, unknown
 const withRsa = (alg: string, overrides: Record<string, unknown> = {}, header: Record<string, unknown> = {}) =>
   signWithHeader(rsa.privateJwk, { alg, kid: 'rsa-1', typ: 'at+jwt', ...header }, claims(overrides));
 
-const rsaPem = () => createPublicKey({ key: rsa.publicJwk as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string;
+const rsaPem = () => createPublicKey({ key: rsa.publicJwk as Record<string, string>, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string;
 
 it('has no development issuer: the configured issuer is the only one trusted', async () => {
   expect(bridge.issuerKey).toBeUndefined();
