@@ -1,7 +1,8 @@
-import type { OperationOutcome, Resource, StructureDefinition } from 'fhir/r4';
+import type { ElementDefinition, OperationOutcome, Resource, StructureDefinition } from 'fhir/r4';
 import { outcomeOf } from '../errors/fhir-error';
 import { checkResource, type BaseContext } from './base-check';
 import type { DefinitionSet } from './definition-set';
+import { completeSnapshots } from './generate-snapshot';
 import { Issues } from './issues';
 import type { ValidateOptions, Validator } from './port';
 import { compilePrimitives } from './primitives';
@@ -15,9 +16,12 @@ interface Engine {
   readonly ctx: BaseContext;
   /** Canonical URLs of the core types themselves (`…/StructureDefinition/Observation`): nothing to add. */
   readonly coreUrls: ReadonlySet<string>;
+  readonly baseIndex: BaseIndexMap;
   readonly profiles: ReadonlyMap<string, CompiledProfile>;
   readonly vitals: VitalSignsMap;
 }
+
+type BaseIndexMap = Map<string, ElementDefinition>;
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -31,30 +35,63 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
  * const outcome = validator.validate(observation); // OperationOutcome; hasErrors(outcome) tells the verdict
  */
 export function createValidator(defs: DefinitionSet): Validator {
-  const engine = compileEngine(defs);
-  return {
+  return wrap(compileEngine(defs), defs);
+}
+
+/**
+ * A validator that knows `extra` conformance resources (profiles, value sets, code systems) on top of those of
+ * `validator`, sharing its compiled core: only the new profiles are compiled. Profiles given as a differential
+ * get a snapshot. Used by the conformance runner, and by callers that receive profiles at run time.
+ *
+ * @throws Error when `validator` was not made by `createValidator`, or a differential cannot be expanded.
+ */
+export function extendValidator(validator: Validator, extra: Partial<DefinitionSet>): Validator {
+  const known = ENGINES.get(validator);
+  if (known === undefined) throw new Error('extendValidator: not a validator made by createValidator');
+  const sds = completeSnapshots(extra.structureDefinitions ?? [], known.defs.structureDefinitions);
+  const defs: DefinitionSet = {
+    structureDefinitions: [...known.defs.structureDefinitions, ...sds],
+    valueSets: [...known.defs.valueSets, ...(extra.valueSets ?? [])],
+    codeSystems: [...known.defs.codeSystems, ...(extra.codeSystems ?? [])],
+  };
+  const fresh = (extra.valueSets?.length ?? 0) + (extra.codeSystems?.length ?? 0) > 0;
+  const valueSets = fresh ? new ValueSetIndex(defs.valueSets, defs.codeSystems) : known.engine.ctx.valueSets;
+  return wrap(compileProfiles(defs, { ...known.engine.ctx, valueSets }, known.engine.coreUrls, known.engine.baseIndex), defs);
+}
+
+/** Engines by validator, so `extendValidator` can reuse the compiled core (no module state beyond this cache). */
+const ENGINES = new WeakMap<Validator, { engine: Engine; defs: DefinitionSet }>();
+
+function wrap(engine: Engine, defs: DefinitionSet): Validator {
+  const validator: Validator = {
     validate: (resource: Resource, options?: ValidateOptions): OperationOutcome => validate(engine, resource, options),
   };
+  ENGINES.set(validator, { engine, defs });
+  return validator;
 }
 
 function compileEngine(defs: DefinitionSet): Engine {
-  const sds = new Map<string, StructureDefinition>();
-  for (const sd of defs.structureDefinitions) sds.set(sd.url, sd);
-  const core = [...sds.values()].filter((sd) => sd.derivation !== 'constraint' && sd.kind !== 'logical');
+  const core = defs.structureDefinitions.filter((sd) => sd.derivation !== 'constraint' && sd.kind !== 'logical');
   const models = new Map<string, TypeModel>();
-  const baseIndex = new Map<string, NonNullable<StructureDefinition['snapshot']>['element'][number]>();
+  const baseIndex: BaseIndexMap = new Map();
   for (const sd of core) {
     for (const el of sd.snapshot?.element ?? []) baseIndex.set(el.path, el);
     if (sd.kind !== 'primitive-type') models.set(sd.type, compileStructure(sd));
   }
   const valueSets = new ValueSetIndex(defs.valueSets, defs.codeSystems);
   const ctx: BaseContext = { models, primitives: compilePrimitives(core), valueSets };
+  return compileProfiles(defs, ctx, new Set(core.map((sd) => sd.url)), baseIndex);
+}
+
+function compileProfiles(defs: DefinitionSet, ctx: BaseContext, coreUrls: ReadonlySet<string>, baseIndex: BaseIndexMap): Engine {
+  const sds = new Map<string, StructureDefinition>();
+  for (const sd of defs.structureDefinitions) sds.set(sd.url, sd);
   const profiles = new Map<string, CompiledProfile>();
   for (const sd of sds.values()) {
-    if (sd.derivation === 'constraint' && sd.kind !== 'logical') profiles.set(sd.url, compileProfile(sd, baseIndex, lineage(sd, sds)));
+    if (sd.derivation === 'constraint' && sd.kind !== 'logical' && sd.snapshot) profiles.set(sd.url, compileProfile(sd, baseIndex, lineage(sd, sds)));
   }
-  const vitals = deriveVitalSigns(sds, profiles, valueSets);
-  return { ctx, coreUrls: new Set(core.map((sd) => sd.url)), profiles, vitals };
+  const vitals = deriveVitalSigns(sds, profiles, ctx.valueSets);
+  return { ctx, coreUrls, baseIndex, profiles, vitals };
 }
 
 /** The profile and its constraint ancestors, following baseDefinition. */

