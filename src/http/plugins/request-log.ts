@@ -12,11 +12,13 @@ export const requestLogPlugin: Plugin<{ logger: Logger }> = {
       request.app.startedAt = process.hrtime.bigint();
       return h.continue;
     });
+    // After the outcomes plugin has turned an error into its OperationOutcome response: set on the Boom
+    // before that, the header would be lost with it, and error answers are the ones worth correlating.
     server.ext('onPreResponse', (request, h) => {
       const response = request.response as { header?: (k: string, v: string) => unknown } | null;
       if (response && typeof response.header === 'function') response.header('X-Request-Id', request.info.id);
       return h.continue;
-    });
+    }, { after: ['iomt-outcomes'] });
     server.events.on('response', (request: Request) => {
       const started = request.app.startedAt ?? process.hrtime.bigint();
       const ms = Number(process.hrtime.bigint() - started) / 1e6;

@@ -96,7 +96,8 @@ function auditRefusal(deps: HttpDeps) {
   return async (request: Request, h: ResponseToolkit) => {
     const refusal = refusalOf(request);
     if (request.app.audited || refusal === undefined) return h.continue;
-    deps.metrics.readingsRejected.inc({ reason: refusal.code });
+    // Readings refused one by one were counted by the handler; a whole-request refusal counts once.
+    if (refusal.code !== 'ERR_INGEST_REJECTED') deps.metrics.readingsRejected.inc({ reason: refusal.code });
     await deps.store.appendAudit(buildIngestAuditEvent({
       deviceId: request.app.deviceId ?? 'unauthenticated', outcome: refusal.status >= 500 ? 'error' : 'failure',
       recorded: new Date(deps.now()), requestId: request.info.id, sourceAddress: request.info.remoteAddress, errorCode: refusal.code,
