@@ -91,7 +91,7 @@ export interface AuditRecord {
   prevHash: string;
 }
 
-export interface Store {
+export interface Store extends OutboxStore {
   // Device registry
   addDevice(device: { id: string; publicJwk: Record<string, unknown>; patient?: string }): Promise<RegisteredDevice>;
   getDevice(id: string): Promise<RegisteredDevice | undefined>;
@@ -123,4 +123,84 @@ export interface Store {
   /** True if the database answers (readiness probe). */
   ping(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+// ---- Delivery (issue 6): the outbox as a work queue, the dead letter, and the disclosure accounting ----
+
+/** `pending` waits (or is leased) for delivery; `delivered` reached the EHR; `dead` needs a person (replay). */
+export type OutboxStatus = 'pending' | 'delivered' | 'dead';
+
+/** One outbox row with its delivery state. Times are ISO strings. */
+export interface OutboxRecord extends OutboxEntry {
+  seq: number;
+  createdAt: string;
+  status: OutboxStatus;
+  attempts: number;
+  /** Not before this time (ISO) is a pending entry tried again. */
+  nextAttemptAt?: string;
+  /** Stable code and text of the last failure. */
+  lastError?: string;
+  /** The EHR's answer to the last failed or final attempt (kept for the dead letter), truncated. */
+  ehrResponse?: string;
+  deliveredAt?: string;
+  /** `Type/id` the EHR gave the resource (from its answer, only when inside the EHR base). */
+  ehrReference?: string;
+}
+
+/** A leased entry and the exact resource version it names. */
+export interface ClaimedEntry {
+  record: OutboxRecord;
+  resource: Device | Observation;
+}
+
+export interface ClaimOutboxOptions {
+  /** Who holds the lease (for diagnostics; a lease ends by time, so a killed process's work is taken over). */
+  owner: string;
+  /** Epoch ms. */
+  now: number;
+  leaseMs: number;
+  /** Most entries in the batch (a device's run is never split across two concurrent batches). */
+  maxEntries: number;
+}
+
+/** How one delivery attempt ended for some entries; `audit` is the disclosure entry written in the same transaction. */
+export interface DeliveryOutcome {
+  delivered?: Array<{ seq: number; ehrReference?: string }>;
+  retry?: { seqs: number[]; nextAttemptAt: number; error: string; ehrResponse?: string };
+  dead?: Array<{ seq: number; error: string; ehrResponse?: string }>;
+  /** Epoch ms. */
+  now: number;
+  audit?: { event: AuditEvent; patients: string[] };
+}
+
+export interface OutboxSummary {
+  pending: number;
+  /** Pending entries currently leased by a worker. */
+  inFlight: number;
+  delivered: number;
+  dead: number;
+  /** `createdAt` of the oldest pending entry. */
+  oldestPendingAt?: string;
+}
+
+export interface OutboxStore {
+  /**
+   * Leases the next batch: for each device in order of its oldest pending entry — skipped while that head
+   * entry waits for a retry or is leased (delivery stays ordered per device) — its run of pending entries,
+   * until `maxEntries`. Returns [] when nothing is due.
+   */
+  claimOutbox(options: ClaimOutboxOptions): Promise<ClaimedEntry[]>;
+  /** Records an attempt's outcome (delivered / retry later / dead letter) and its disclosure audit, in ONE transaction. */
+  recordDelivery(outcome: DeliveryOutcome): Promise<void>;
+  /**
+   * Back to pending, due now, attempts reset: dead entries (`which: 'dead'`), or dead and delivered ones
+   * (`'all'`: resend, safe as delivery is idempotent), optionally only `seqs`. Returns how many. Audited.
+   */
+  replayOutbox(options: { which: 'dead' | 'all'; seqs?: number[]; now: number; audit: AuditEvent }): Promise<number>;
+  /** Deletes delivered (default) or dead entries created before `before` (ISO); returns how many. Audited. */
+  purgeOutbox(options: { status: 'delivered' | 'dead'; before?: string; audit: AuditEvent }): Promise<number>;
+  outboxSummary(): Promise<OutboxSummary>;
+  listOutbox(options: { status?: OutboxStatus; afterSeq?: number; limit: number }): Promise<OutboxRecord[]>;
+  /** Disclosure audit entries naming `patient` (`Patient/ID`) recorded at or after `since` (ISO), oldest first. */
+  listDisclosures(options: { patient: string; since: string }): Promise<AuditRecord[]>;
 }

@@ -95,6 +95,25 @@ const MIGRATIONS: readonly string[] = [
     hash TEXT NOT NULL
   ) STRICT;
   `,
+  // 2 (issue 6): the outbox becomes a leased work queue with retry times and a dead letter; disclosures
+  // (pushes to the EHR) get a per-patient index so the HIPAA accounting of disclosures is one query.
+  `
+  ALTER TABLE outbox ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE outbox ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE outbox ADD COLUMN lease_owner TEXT;
+  ALTER TABLE outbox ADD COLUMN last_error TEXT;
+  ALTER TABLE outbox ADD COLUMN ehr_response TEXT;
+  ALTER TABLE outbox ADD COLUMN delivered_at TEXT;
+  ALTER TABLE outbox ADD COLUMN ehr_reference TEXT;
+  CREATE INDEX outbox_device_pending ON outbox (device_id, status, seq);
+
+  CREATE TABLE disclosure_index (
+    audit_seq INTEGER NOT NULL REFERENCES audit (seq),
+    patient TEXT NOT NULL,
+    recorded TEXT NOT NULL,
+    PRIMARY KEY (patient, recorded, audit_seq)
+  ) STRICT;
+  `,
 ];
 
 /** Version this code writes. */

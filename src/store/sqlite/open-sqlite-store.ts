@@ -5,6 +5,7 @@ import { ingestCommitter } from './commit-ingest';
 import { deviceRegistry } from './device-registry';
 import { migrate } from './migrations';
 import { openDatabase, type Db } from './open-database';
+import { outboxStore } from './outbox-admin';
 import { searchDevices } from './search-devices';
 import { searchObservations } from './search-observations';
 
@@ -62,6 +63,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     close: async () => {
       if (db.open) db.close();
     },
+    ...outboxStore(db, audit, now),
   };
 }
 

@@ -2,6 +2,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../../src/store';
+import { SCHEMA_VERSION } from '../../../src/store/sqlite/migrations';
 import { tempStore, type TempStore } from '../store-fixtures';
 
 describe('openSqliteStore', () => {
@@ -21,7 +22,8 @@ describe('openSqliteStore', () => {
     const other = new Database(t.file, { readonly: true });
     try {
       expect(other.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(other.pragma('user_version', { simple: true })).toBe(1);
+      expect(other.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+      expect(SCHEMA_VERSION).toBe(2);
     } finally {
       other.close();
     }
