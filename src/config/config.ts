@@ -43,4 +43,28 @@ export interface Config {
   logLevel: LogLevel;
   fhirDefaultCount: number;
   fhirMaxCount: number;
+  /** Delivery to the EHR; absent when IOMT_EHR_BASE_URL is not set (delivery off). */
+  ehr?: EhrConfig;
+}
+
+/** The IOMT_EHR_* variables, resolved. Times in milliseconds. */
+export interface EhrConfig {
+  /** FHIR base URL without trailing slash. */
+  baseUrl: string;
+  clientId: string;
+  /** Explicit token endpoint; discovered from the EHR's smart-configuration when absent. */
+  tokenUrl?: string;
+  scopes: string;
+  clientAlg: 'ES384' | 'RS384';
+  patientIdentifierSystem?: string;
+  batchSize: number;
+  concurrency: number;
+  timeoutMs: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  breakerThreshold: number;
+  breakerCooldownMs: number;
+  pollMs: number;
+  leaseMs: number;
 }

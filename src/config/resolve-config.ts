@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Config, JwsAlgorithm, LogLevel } from './config';
 import type { ConfigProblem } from './config-error';
+import { resolveEhrConfig } from './resolve-ehr-config';
 
 /** Where defaults that depend on the process come from. */
 export interface ResolveContext {
@@ -41,6 +42,8 @@ export function resolveConfig(values: ReadonlyMap<string, unknown>, ctx: Resolve
     fhirMaxCount: get('IOMT_FHIR_MAX_COUNT', 1000),
   };
   resolveIssuer(config, values, problems);
+  const ehr = resolveEhrConfig(values, problems);
+  if (ehr !== undefined) config.ehr = ehr;
   if (config.fhirDefaultCount > config.fhirMaxCount) {
     problems.push({ variable: 'IOMT_FHIR_DEFAULT_COUNT', reason: `must be <= IOMT_FHIR_MAX_COUNT (${config.fhirMaxCount})` });
   }
