@@ -142,6 +142,16 @@ describe('Observation search', () => {
     expect(new Set(seen).size).toBe(11);
   });
 
+  it('clamps _count=1000000000 to the configured maximum (SECURITY-CASES 22)', async () => {
+    const bundle = await search('Observation?_count=1000000000');
+    expect(bundle.total).toBe(15);
+    expect(bundle.link?.find((l) => l.relation === 'self')?.url).toContain(`_count=${bridge.config.fhirMaxCount}`);
+  });
+
+  it('refuses 1,000 repeated parameters with 400 (SECURITY-CASES 22)', async () => {
+    expectOutcome(await bridge.get(`/fhir/Observation?${Array(1000).fill('code=2708-6').join('&')}`, token), 400);
+  });
+
   it.each([
     ['_count=-1', '_count'],
     ['date=2024-13-01', 'date'],

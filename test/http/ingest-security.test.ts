@@ -121,6 +121,15 @@ describe('43: replay', () => {
     expect(await storedCounts(bridge.store)).toEqual(after);
   });
 
+  it('the same signed request twice at once: both 202, stored once', async () => {
+    const body = reading();
+    const token = await sign(oxiA, body);
+    const answers = await Promise.all([bridge.ingest(oxiA, body, { token }), bridge.ingest(oxiA, body, { token })]);
+    expect(answers.map((r) => r.statusCode)).toEqual([202, 202]);
+    expect(answers.map((r) => JSON.parse(r.payload).status).sort()).toEqual(['accepted', 'replayed']);
+    expect(await storedCounts(bridge.store)).toEqual({ resources: 3, outbox: 3, jti: 1 });
+  });
+
   it('the same payload with a new token: 202, nothing new stored (deterministic ids)', async () => {
     const body = reading();
     expect((await bridge.ingest(oxiA, body)).statusCode).toBe(202);

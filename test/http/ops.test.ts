@@ -1,5 +1,5 @@
 import { createTestBridge, type TestBridge, type TestDevice } from '../support/test-bridge';
-import { example, exampleObject } from './helpers';
+import { example, exampleObject, expectOutcome } from './helpers';
 
 /** Health probes, Prometheus metrics and the request log (GET /health/live, /health/ready, /metrics). */
 
@@ -44,7 +44,27 @@ describe('health', () => {
     const down = await probe.get('/health/ready');
     expect(down.statusCode).toBe(503);
     expect(JSON.parse(down.payload)).toEqual({ status: 'fail', checks: { store: 'fail' } });
-    await probe.server.stop();
+    await probe.close();
+  });
+});
+
+describe('system errors', () => {
+  it('a failing store gives a generic 500 OperationOutcome (details only in the log), on the API and on ingest', async () => {
+    const token = await bridge.token('system/*.rs');
+    await bridge.store.close();
+    const answers = [
+      await bridge.get('/fhir/Observation', token),
+      await bridge.get('/fhir/Device/oxi', token),
+      await bridge.ingest(oxi, example('pulse-oximeter', 'with-message-id.json')),
+    ];
+    for (const res of answers) {
+      const outcome = expectOutcome(res, 500);
+      expect(outcome.issue).toEqual([expect.objectContaining({ severity: 'fatal', code: 'exception', diagnostics: 'Internal server error' })]);
+      expect(res.payload).not.toMatch(/database|sqlite|connection/i);
+      expect(res.headers['x-request-id']).toBeDefined();
+    }
+    const errors = bridge.logs.filter((l) => (l.level as number) >= 50);
+    expect(errors.some((l) => JSON.stringify(l).includes('The database connection is not open'))).toBe(true);
   });
 });
 

@@ -63,10 +63,16 @@ export function auditAccessRefusal(deps: HttpDeps, resourceType: string, interac
     const refusal = refusalOf(request);
     if (request.app.audited || refusal === undefined) return h.continue;
     const id = request.params.id as string | undefined;
-    await auditAccess(deps, request, {
-      interaction, entities: id === undefined ? [] : [`${resourceType}/${id}`],
-      outcome: refusal.status >= 500 ? 'error' : 'failure', errorCode: refusal.code,
-    });
+    try {
+      await auditAccess(deps, request, {
+        interaction, entities: id === undefined ? [] : [`${resourceType}/${id}`],
+        outcome: refusal.status >= 500 ? 'error' : 'failure', errorCode: refusal.code,
+      });
+    } catch (err) {
+      // This hook runs after the outcomes plugin: throwing here would replace the OperationOutcome with
+      // Hapi's plain 500. The refusal still stands; the lost entry goes to the log.
+      deps.logger.error({ err, reqId: request.info.id, code: refusal.code }, 'audit entry for a refused request could not be written');
+    }
     return h.continue;
   };
 }

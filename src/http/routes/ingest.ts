@@ -98,11 +98,16 @@ function auditRefusal(deps: HttpDeps) {
     if (request.app.audited || refusal === undefined) return h.continue;
     // Readings refused one by one were counted by the handler; a whole-request refusal counts once.
     if (refusal.code !== 'ERR_INGEST_REJECTED') deps.metrics.readingsRejected.inc({ reason: refusal.code });
-    await deps.store.appendAudit(buildIngestAuditEvent({
-      deviceId: request.app.deviceId ?? 'unauthenticated', outcome: refusal.status >= 500 ? 'error' : 'failure',
-      recorded: new Date(deps.now()), requestId: request.info.id, sourceAddress: request.info.remoteAddress, errorCode: refusal.code,
-    }));
-    request.app.audited = true;
+    try {
+      await deps.store.appendAudit(buildIngestAuditEvent({
+        deviceId: request.app.deviceId ?? 'unauthenticated', outcome: refusal.status >= 500 ? 'error' : 'failure',
+        recorded: new Date(deps.now()), requestId: request.info.id, sourceAddress: request.info.remoteAddress, errorCode: refusal.code,
+      }));
+      request.app.audited = true;
+    } catch (err) {
+      // Runs after the outcomes plugin: throwing would replace the OperationOutcome with Hapi's plain 500.
+      deps.logger.error({ err, reqId: request.info.id, code: refusal.code }, 'audit entry for a refused request could not be written');
+    }
     return h.continue;
   };
 }
