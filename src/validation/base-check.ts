@@ -1,8 +1,11 @@
 import { checkBinding } from './bindings';
 import type { Issues } from './issues';
+import { checkExtension, type ExtensionDefinition, type ExtensionSite } from './extension-check';
 import type { CompiledInvariant, InvariantEnv } from './invariants';
 import type { PrimitiveCheck } from './primitives';
 import type { PropRule, TypeModel } from './type-model';
+import { checkTypeRules } from './type-rules';
+import { isExampleUrl, type ValidatorOptions } from './validator-options';
 import type { ValueSetIndex } from './value-sets';
 
 /** What the base (core R4) pass needs; built once per validator. */
@@ -11,6 +14,9 @@ export interface BaseContext {
   readonly models: ReadonlyMap<string, TypeModel>;
   readonly primitives: ReadonlyMap<string, PrimitiveCheck>;
   readonly valueSets: ValueSetIndex;
+  readonly options: ValidatorOptions;
+  /** Extension definitions by canonical URL (compiled on first use). */
+  readonly extension: (url: string) => ExtensionDefinition | undefined;
 }
 
 type Json = Record<string, unknown>;
@@ -35,10 +41,12 @@ export function checkResource(ctx: BaseContext, issues: Issues, value: unknown, 
     return;
   }
   const env: InvariantEnv = { resource: value, rootResource: rootResource ?? value };
-  checkObject(ctx, issues, env, model, value, expr === '' ? model.name : expr);
+  const at = expr === '' ? model.name : expr;
+  checkObject(ctx, issues, env, model, value, at, { names: [model.name], isResource: true, canonical: model.props.has('url') && model.props.has('status') });
+  if (model.name === 'Bundle') checkTypeRules(ctx.valueSets, issues, 'Bundle', value, at);
 }
 
-function checkObject(ctx: BaseContext, issues: Issues, env: InvariantEnv, model: TypeModel, obj: Json, expr: string): void {
+function checkObject(ctx: BaseContext, issues: Issues, env: InvariantEnv, model: TypeModel, obj: Json, expr: string, site: ExtensionSite): void {
   let choices: Map<unknown, string> | undefined;
   for (const key of Object.keys(obj)) {
     if (key === 'resourceType' && model.isResource) continue;
@@ -56,7 +64,7 @@ function checkObject(ctx: BaseContext, issues: Issues, env: InvariantEnv, model:
       }
       choices.set(prop.element, plain);
     }
-    checkProperty(ctx, issues, env, prop, obj, key, expr);
+    checkProperty(ctx, issues, env, prop, obj, key, expr, site);
   }
   for (const el of model.required) {
     if (!el.keys.some((k) => obj[k] !== undefined)) {
@@ -67,14 +75,14 @@ function checkObject(ctx: BaseContext, issues: Issues, env: InvariantEnv, model:
   runInvariants(issues, model.invariants, obj, expr, env);
 }
 
-function checkProperty(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop: PropRule, obj: Json, key: string, expr: string): void {
+function checkProperty(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop: PropRule, obj: Json, key: string, expr: string, site: ExtensionSite): void {
   const value = obj[key];
   const at = `${expr}.${key}`;
   const el = prop.element;
   if (!Array.isArray(value)) {
     if (el.isArray) issues.error('structure', `'${key}' must be a JSON array (maximum cardinality ${el.max})`, at);
     else if (value === null) issues.error('structure', `'${key}' must not be null`, at);
-    else checkItem(ctx, issues, env, prop, value, at);
+    else checkItem(ctx, issues, env, prop, value, at, site);
     return;
   }
   if (!el.isArray) {
@@ -94,17 +102,19 @@ function checkProperty(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop
     issues.error('structure', `'${key}' and its pair must have the same number of items`, at);
   }
   value.forEach((item: unknown, i) => {
-    if (item !== null) checkItem(ctx, issues, env, prop, item, `${at}[${i}]`);
+    if (item !== null) checkItem(ctx, issues, env, prop, item, `${at}[${i}]`, site);
     else if (partnerItems?.[i] == null) issues.error('structure', `'${key}' has a null item with no counterpart`, `${at}[${i}]`);
   });
 }
 
-function checkItem(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop: PropRule, item: unknown, at: string): void {
+function checkItem(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop: PropRule, item: unknown, at: string, site: ExtensionSite): void {
   const el = prop.element;
   if (prop.primitive) {
     const problem = ctx.primitives.get(prop.type)?.(item);
     if (problem !== undefined) issues.error(problem.code, `${el.path} (${prop.type}) ${problem.text}`, at);
-    else if (el.binding !== undefined) checkBinding(ctx.valueSets, issues, el.binding, prop.type, item, at);
+    else if (ctx.options.securityChecks === true || ctx.options.forbidExampleUrls === true) checkOptional(ctx, issues, prop.type, item, at);
+    if (problem !== undefined) return;
+    if (el.binding !== undefined) checkBinding(ctx.valueSets, issues, el.binding, prop.type, item, at);
     runInvariants(issues, el.invariants, item, at, env);
     return;
   }
@@ -124,8 +134,13 @@ function checkItem(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop: Pr
     return;
   }
   const model = !prop.shadow && el.children ? el.children() : ctx.models.get(prop.type);
-  if (model !== undefined) checkObject(ctx, issues, env, model, item, at);
+  const names = prop.shadow ? [el.path, prop.of ?? 'Element'] : [prop.type, el.path];
+  if (model !== undefined) checkObject(ctx, issues, env, model, item, at, { names, isResource: false });
+  if (prop.type === 'Extension' && (el.name === 'extension' || el.name === 'modifierExtension')) {
+    checkExtension(ctx, issues, item, at, el.name === 'modifierExtension', site, env);
+  }
   if (prop.shadow) return;
+  if (prop.type === 'Coding') checkTypeRules(ctx.valueSets, issues, prop.type, item, at);
   if (el.binding !== undefined) checkBinding(ctx.valueSets, issues, el.binding, prop.type, item, at);
   runInvariants(issues, el.invariants, item, at, env);
 }
@@ -141,5 +156,17 @@ export function runInvariants(
 ): void {
   for (const inv of invariants) {
     if (!inv.test(value, env)) issues.add(inv.severity, 'invariant', `Constraint failed: ${inv.key}: '${inv.human}'${suffix}`, at);
+  }
+}
+
+/** Checks the reference validator makes only when asked: embedded HTML in strings, example URLs. */
+function checkOptional(ctx: BaseContext, issues: Issues, type: string, value: unknown, at: string): void {
+  if (typeof value !== 'string') return;
+  // See: https://hl7.org/fhir/R4/security.html#narrative — active content belongs in Narrative only, and is checked there.
+  if (ctx.options.securityChecks === true && (type === 'string' || type === 'markdown') && /<\/?[a-z!][^>]*>/i.test(value)) {
+    issues.error('security', 'The string value contains text that looks like embedded HTML tags, which are not allowed for security reasons', at);
+  }
+  if (ctx.options.forbidExampleUrls === true && type === 'url' && isExampleUrl(value)) {
+    issues.error('invalid', `Example URLs are not allowed in this context (${value})`, at);
   }
 }

@@ -2,6 +2,7 @@ import type { OperationOutcome, Resource } from 'fhir/r4';
 import { extendValidator } from './create-validator';
 import type { DefinitionSet } from './definition-set';
 import type { Validator } from './port';
+import type { ValidatorOptions } from './validator-options';
 
 /**
  * The conformance comparison: our verdict against the HL7 reference validator's on its own test cases
@@ -18,6 +19,8 @@ export interface ConformanceCase {
   /** Conformance resources to load first (`supporting` and `profiles` of the manifest). */
   readonly definitions: Partial<DefinitionSet>;
   readonly checks: readonly ConformanceCheck[];
+  /** The reference validator's switches this case sets (security checks, examples, extension domains). */
+  readonly options?: ValidatorOptions;
   /** Why (part of) the case could not be run as the reference validator ran it. */
   readonly skipped: readonly string[];
 }
@@ -25,7 +28,10 @@ export interface ConformanceCase {
 export interface ConformanceCheck {
   /** `base`, or `profile` (validated against `profile` in addition). */
   readonly kind: 'base' | 'profile';
-  readonly profile?: string;
+  /** Profiles to validate against explicitly (the case's `profile`, an IG's global profiles). */
+  readonly profiles?: readonly string[];
+  /** Conformance resources only this check loads (the profile under test is unknown to the base check). */
+  readonly extra?: Partial<DefinitionSet>;
   readonly expected: ExpectedOutcome;
 }
 
@@ -99,12 +105,13 @@ function runCase(base: Validator, c: ConformanceCase): CheckResult[] {
   const skipped = [...c.skipped];
   try {
     const hasDefs = Object.values(c.definitions).some((list) => (list?.length ?? 0) > 0);
-    if (hasDefs) validator = extendValidator(base, c.definitions);
+    if (hasDefs || c.options !== undefined) validator = extendValidator(base, c.definitions, c.options);
   } catch (e) {
     skipped.push(`definitions not loaded: ${(e as Error).message}`);
   }
   return c.checks.map((check) => {
-    const outcome = validator.validate(resource, check.profile === undefined ? undefined : { profiles: [check.profile] });
+    const checker = check.extra === undefined ? validator : extendOrKeep(validator, check.extra, skipped);
+    const outcome = checker.validate(resource, check.profiles === undefined ? undefined : { profiles: [...check.profiles] });
     const errors = outcome.issue.filter((i) => i.severity === 'error' || i.severity === 'fatal');
     const actualElements = errorElements(outcome);
     const expectedElements = check.expected.errorElements ?? [];
@@ -123,6 +130,15 @@ function runCase(base: Validator, c: ConformanceCase): CheckResult[] {
       errors: errors.map((i) => `${i.expression?.[0] ?? '-'}: ${i.diagnostics ?? ''}`),
     };
   });
+}
+
+function extendOrKeep(validator: Validator, extra: Partial<DefinitionSet>, skipped: string[]): Validator {
+  try {
+    return extendValidator(validator, extra);
+  } catch (e) {
+    skipped.push(`profile not loaded: ${(e as Error).message}`);
+    return validator;
+  }
 }
 
 function notJson(c: ConformanceCase, check: ConformanceCheck, message: string): CheckResult {

@@ -2,6 +2,7 @@ import type { ElementDefinition, OperationOutcome, Resource, StructureDefinition
 import { outcomeOf } from '../errors/fhir-error';
 import { checkResource, type BaseContext } from './base-check';
 import type { DefinitionSet } from './definition-set';
+import type { ExtensionDefinition } from './extension-check';
 import { completeSnapshots } from './generate-snapshot';
 import { Issues } from './issues';
 import type { ValidateOptions, Validator } from './port';
@@ -10,6 +11,7 @@ import { checkProfile } from './profile-check';
 import { compileProfile, type CompiledProfile } from './profile-model';
 import { deriveVitalSigns, mostSpecific, requestedProfiles, type VitalSignsMap } from './profile-selection';
 import { compileStructure, type TypeModel } from './type-model';
+import type { ValidatorOptions } from './validator-options';
 import { ValueSetIndex } from './value-sets';
 
 interface Engine {
@@ -34,8 +36,8 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
  * const validator = createValidator(loadDefinitions({ profilesDir: 'profiles' }));
  * const outcome = validator.validate(observation); // OperationOutcome; hasErrors(outcome) tells the verdict
  */
-export function createValidator(defs: DefinitionSet): Validator {
-  return wrap(compileEngine(defs), defs);
+export function createValidator(defs: DefinitionSet, options: ValidatorOptions = {}): Validator {
+  return wrap(compileEngine(defs, options), defs);
 }
 
 /**
@@ -45,7 +47,7 @@ export function createValidator(defs: DefinitionSet): Validator {
  *
  * @throws Error when `validator` was not made by `createValidator`, or a differential cannot be expanded.
  */
-export function extendValidator(validator: Validator, extra: Partial<DefinitionSet>): Validator {
+export function extendValidator(validator: Validator, extra: Partial<DefinitionSet>, options?: ValidatorOptions): Validator {
   const known = ENGINES.get(validator);
   if (known === undefined) throw new Error('extendValidator: not a validator made by createValidator');
   const sds = completeSnapshots(extra.structureDefinitions ?? [], known.defs.structureDefinitions);
@@ -56,7 +58,8 @@ export function extendValidator(validator: Validator, extra: Partial<DefinitionS
   };
   const fresh = (extra.valueSets?.length ?? 0) + (extra.codeSystems?.length ?? 0) > 0;
   const valueSets = fresh ? new ValueSetIndex(defs.valueSets, defs.codeSystems) : known.engine.ctx.valueSets;
-  return wrap(compileProfiles(defs, { ...known.engine.ctx, valueSets }, known.engine.coreUrls, known.engine.baseIndex), defs);
+  const ctx = { ...known.engine.ctx, valueSets, options: options ?? known.engine.ctx.options };
+  return wrap(compileProfiles(defs, ctx, known.engine.coreUrls, known.engine.baseIndex), defs);
 }
 
 /** Engines by validator, so `extendValidator` can reuse the compiled core (no module state beyond this cache). */
@@ -70,7 +73,7 @@ function wrap(engine: Engine, defs: DefinitionSet): Validator {
   return validator;
 }
 
-function compileEngine(defs: DefinitionSet): Engine {
+function compileEngine(defs: DefinitionSet, options: ValidatorOptions): Engine {
   const core = defs.structureDefinitions.filter((sd) => sd.derivation !== 'constraint' && sd.kind !== 'logical');
   const models = new Map<string, TypeModel>();
   const baseIndex: BaseIndexMap = new Map();
@@ -79,19 +82,39 @@ function compileEngine(defs: DefinitionSet): Engine {
     if (sd.kind !== 'primitive-type') models.set(sd.type, compileStructure(sd));
   }
   const valueSets = new ValueSetIndex(defs.valueSets, defs.codeSystems);
-  const ctx: BaseContext = { models, primitives: compilePrimitives(core), valueSets };
+  const ctx = { models, primitives: compilePrimitives(core), valueSets, options };
   return compileProfiles(defs, ctx, new Set(core.map((sd) => sd.url)), baseIndex);
 }
 
-function compileProfiles(defs: DefinitionSet, ctx: BaseContext, coreUrls: ReadonlySet<string>, baseIndex: BaseIndexMap): Engine {
+function compileProfiles(defs: DefinitionSet, base: Omit<BaseContext, 'extension'>, coreUrls: ReadonlySet<string>, baseIndex: BaseIndexMap): Engine {
   const sds = new Map<string, StructureDefinition>();
   for (const sd of defs.structureDefinitions) sds.set(sd.url, sd);
   const profiles = new Map<string, CompiledProfile>();
   for (const sd of sds.values()) {
-    if (sd.derivation === 'constraint' && sd.kind !== 'logical' && sd.snapshot) profiles.set(sd.url, compileProfile(sd, baseIndex, lineage(sd, sds)));
+    // Extension definitions (~400 in R4) are compiled on first use: most are never met.
+    if (sd.derivation === 'constraint' && sd.kind !== 'logical' && sd.snapshot && sd.type !== 'Extension') {
+      profiles.set(sd.url, compileProfile(sd, baseIndex, lineage(sd, sds)));
+    }
   }
+  const ctx: BaseContext = { ...base, extension: extensionLookup(sds, baseIndex) };
   const vitals = deriveVitalSigns(sds, profiles, ctx.valueSets);
   return { ctx, coreUrls, baseIndex, profiles, vitals };
+}
+
+function extensionLookup(sds: ReadonlyMap<string, StructureDefinition>, baseIndex: BaseIndexMap): BaseContext['extension'] {
+  const compiled = new Map<string, ExtensionDefinition | undefined>();
+  return (url) => {
+    if (!compiled.has(url)) {
+      const sd = sds.get(url);
+      const ok = sd?.type === 'Extension' && sd.derivation === 'constraint' && sd.snapshot !== undefined;
+      compiled.set(url, ok ? {
+        profile: compileProfile(sd, baseIndex, lineage(sd, sds)),
+        isModifier: sd.snapshot?.element[0]?.isModifier === true,
+        contexts: sd.context ?? [],
+      } : undefined);
+    }
+    return compiled.get(url);
+  };
 }
 
 /** The profile and its constraint ancestors, following baseDefinition. */

@@ -27,7 +27,7 @@ export function compileFhirPath(expression: string, base: string): (value: unkno
 
 function tryCompile(expression: string, base: string): ReturnType<typeof compile> | null {
   try {
-    return compile(base === '' ? expression : { base, expression }, r4, { async: false });
+    return compile(base === '' ? expression : { base, expression }, r4, { async: false, traceFn: ignoreTrace });
   } catch {
     return null;
   }
@@ -35,3 +35,6 @@ function tryCompile(expression: string, base: string): ReturnType<typeof compile
 
 /** True when fhirpath.js compiles the expression (for checking profiles ahead of use). */
 export const fhirPathCompiles = (expression: string, base = ''): boolean => tryCompile(expression, base) !== null;
+
+/** ref-1 and others call trace(); fhirpath.js would print to the console on every evaluation. */
+const ignoreTrace = (): void => undefined;

@@ -7,3 +7,4 @@ export { completeSnapshots, generateSnapshot } from './generate-snapshot';
 export { NATIVE_INVARIANTS } from './invariants';
 export { runConformance, expectedFrom, type ConformanceCase, type ConformanceSummary, type CheckResult } from './conformance';
 export { loadConformanceCases } from './load-conformance-cases';
+export type { ValidatorOptions } from './validator-options';

@@ -13,6 +13,9 @@ interface ManifestCase {
   profiles?: string[];
   profile?: { source?: string; java?: Expected };
   java?: Expected;
+  'security-checks'?: boolean;
+  examples?: boolean;
+  'allowed-extension-domain'?: string;
 }
 type Expected = string | { errorCount?: number; outcome?: OperationOutcome };
 
@@ -46,20 +49,35 @@ function toCase(folder: string, c: ManifestCase): ConformanceCase {
   let parseError: string | undefined;
   const resource = read(c.file) as Resource | undefined;
   const definitions = { structureDefinitions: [] as StructureDefinition[], valueSets: [] as ValueSet[], codeSystems: [] as CodeSystem[] };
-  for (const name of [...(c.supporting ?? []), ...(c.profiles ?? [])]) addDefinition(definitions, read(name));
+  const globals: Array<{ type: string; profile: string }> = [];
+  for (const name of [...(c.supporting ?? []), ...(c.profiles ?? [])]) {
+    const r = read(name) as { resourceType?: string; global?: Array<{ type: string; profile: string }> } | undefined;
+    // An ImplementationGuide's global profiles apply to every resource of their type.
+    // See: https://hl7.org/fhir/R4/implementationguide-definitions.html#ImplementationGuide.global
+    if (r?.resourceType === 'ImplementationGuide') globals.push(...(r.global ?? []));
+    else addDefinition(definitions, r);
+  }
   const checks: ConformanceCheck[] = [];
   const base = expected(folder, c.java);
-  if (base !== undefined) checks.push({ kind: 'base', expected: base });
+  const global = globals.filter((g) => g.type === resource?.resourceType).map((g) => g.profile);
+  if (base !== undefined) checks.push({ kind: 'base', expected: base, ...(global.length ? { profiles: global } : {}) });
   const source = c.profile?.source;
   const profileExpected = expected(folder, c.profile?.java);
   if (source !== undefined && profileExpected !== undefined) {
+    const extra = { structureDefinitions: [] as StructureDefinition[], valueSets: [] as ValueSet[], codeSystems: [] as CodeSystem[] };
+    for (const name of (c.profile as { supporting?: string[] } | undefined)?.supporting ?? []) addDefinition(extra, read(name));
     const sd = read(source) as StructureDefinition | undefined;
     if (sd?.resourceType === 'StructureDefinition') {
-      addDefinition(definitions, sd);
-      checks.push({ kind: 'profile', profile: sd.url, expected: profileExpected });
+      addDefinition(extra, sd);
+      checks.push({ kind: 'profile', profiles: [...global, sd.url], extra, expected: profileExpected });
     }
   }
-  return { name: c.name, module: c.module ?? 'general', resource, parseError, definitions, checks, skipped };
+  const options = {
+    securityChecks: c['security-checks'] === true,
+    forbidExampleUrls: c.examples === false,
+    allowedExtensionDomains: c['allowed-extension-domain'] === undefined ? [] : [c['allowed-extension-domain']],
+  };
+  return { name: c.name, module: c.module ?? 'general', resource, parseError, definitions, checks, skipped, options };
 }
 
 function addDefinition(defs: { structureDefinitions: StructureDefinition[]; valueSets: ValueSet[]; codeSystems: CodeSystem[] }, r: unknown): void {

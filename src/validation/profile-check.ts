@@ -25,9 +25,16 @@ interface Run {
  * Applies one compiled profile to a resource that already went through the base pass: only the constraints
  * the profile adds are checked (see profile-model.ts). Issue texts name the profile.
  */
-export function checkProfile(ctx: BaseContext, issues: Issues, profile: CompiledProfile, resource: Json): void {
-  const run: Run = { ctx, issues, suffix: fromProfile(profile.url), env: { resource, rootResource: resource } };
-  checkItem(run, profile.root, { value: resource, type: profile.type, expr: profile.type });
+export function checkProfile(
+  ctx: BaseContext,
+  issues: Issues,
+  profile: CompiledProfile,
+  resource: Json,
+  expr: string = profile.type,
+  env: InvariantEnv = { resource, rootResource: resource },
+): void {
+  const run: Run = { ctx, issues, suffix: fromProfile(profile.url), env };
+  checkItem(run, profile.root, { value: resource, type: profile.type, expr });
 }
 
 function collect(node: ConstraintNode, obj: Json, expr: string): Item[] {
@@ -74,7 +81,10 @@ function checkItem(run: Run, node: ConstraintNode, item: Item): void {
   }
   if (node.binding !== undefined) checkBinding(run.ctx.valueSets, run.issues, node.binding, item.type, value, expr, run.suffix);
   runInvariants(run.issues, node.invariants, value, expr, run.env, run.suffix);
-  if (isObject(value)) for (const child of node.children) checkElement(run, child, value, expr);
+  if (!isObject(value)) return;
+  // Inside a contained resource, %resource is that resource. See: https://hl7.org/fhir/R4/fhirpath.html#variables
+  const inner = typeof value.resourceType === 'string' && value !== run.env.resource ? { ...run, env: { resource: value, rootResource: run.env.rootResource } } : run;
+  for (const child of node.children) checkElement(inner, child, value, expr);
 }
 
 function checkSlices(run: Run, node: ConstraintNode, slicing: Slicing, items: Item[], where: string): void {

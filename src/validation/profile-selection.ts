@@ -68,10 +68,18 @@ export function requestedProfiles(resource: Json, vitals: VitalSignsMap, extra: 
   return [...new Set(urls.map((u) => u.split('|')[0] ?? u))];
 }
 
+/**
+ * SNOMED CT codes the HL7 validator also treats as vital signs, then requiring the LOINC code the profile names
+ * ("magic LOINC code 8310-5 required"). Seen in fhir-test-cases obs-temp-bad; only codes we have seen it do so.
+ */
+const SNOMED_VITALS: Readonly<Record<string, string>> = { '276885007': 'http://hl7.org/fhir/StructureDefinition/bodytemp' };
+
 function autoProfiles(obs: Json, vitals: VitalSignsMap): string[] {
   const codings = isObject(obs.code) && Array.isArray(obs.code.coding) ? obs.code.coding : [];
   const urls: string[] = [];
   for (const c of codings) {
+    const snomed = isObject(c) && c.system === 'http://snomed.info/sct' && typeof c.code === 'string' ? SNOMED_VITALS[c.code] : undefined;
+    if (snomed !== undefined) urls.push(snomed);
     if (!isObject(c) || c.system !== LOINC || typeof c.code !== 'string') continue;
     const url = vitals.byCode.get(c.code) ?? (vitals.generic.has(c.code) ? VITAL_SIGNS_URL : undefined);
     if (url !== undefined) urls.push(url);

@@ -41,6 +41,8 @@ export interface PropRule {
   readonly primitive: boolean;
   /** True for `_x`: the id/extensions of primitive `x`. */
   readonly shadow: boolean;
+  /** For a shadow `_x`: the primitive type of `x` (an extension's context may name it). */
+  readonly of?: string;
 }
 
 const FHIR_TYPE_EXT = 'http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type';
@@ -134,7 +136,7 @@ function addElement(
     model.props.set(key, { element: rule, type, primitive, shadow: false });
     keys.push(key);
     if (primitive) {
-      model.props.set(`_${key}`, { element: rule, type: 'Element', primitive: false, shadow: true });
+      model.props.set(`_${key}`, { element: rule, type: 'Element', primitive: false, shadow: true, of: type });
       keys.push(`_${key}`);
     }
   }

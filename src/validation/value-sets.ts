@@ -24,6 +24,11 @@ export class ValueSetIndex {
     for (const cs of codeSystems) if (cs.url) this.codeSystems.set(cs.url, cs);
   }
 
+  /** True for the canonical URL of a known value set that is not also a code system's (Coding.system misuse). */
+  isValueSetOnly(url: string): boolean {
+    return this.valueSets.has(url) && !this.codeSystems.has(url);
+  }
+
   /** Expansion of a canonical (a `|version` suffix is ignored), or undefined when not expandable locally. */
   expand(canonical: string): Expansion | undefined {
     const url = canonical.split('|')[0] ?? canonical;

@@ -26,7 +26,7 @@ describe('createValidator: the R4 examples pass', () => {
   it('accepts a required primitive present only as _element (extension, no value)', () => {
     const r = changed('observation-ecg', (o) => {
       delete o.status;
-      o._status = { extension: [{ url: 'http://example.org/why-absent', valueString: 'unknown' }] };
+      o._status = { extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason', valueCode: 'unknown' }] };
     });
     expect(errors(validate(r))).toEqual([]);
   });
@@ -35,7 +35,7 @@ describe('createValidator: the R4 examples pass', () => {
     const r = changed('device', (d) => {
       d.contact = [{ system: 'phone', value: 'ext 4352' }];
       d.note[0].text = 'QA Checked';
-      d.identifier[0]._value = { extension: [{ url: 'http://example.org/x', valueBoolean: true }] };
+      d.identifier[0]._value = { extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason', valueCode: 'masked' }] };
     });
     expect(errors(validate(r))).toEqual([]);
   });
