@@ -4,6 +4,7 @@ import { loadConfig, type Config } from '../config';
 import { compileMapping, parseMappingText } from '../mapping';
 import { registerDeviceCommands } from './commands/devices';
 import { registerMapCommand, registerValidateCommand } from './commands/dry-run';
+import { registerSandboxCommand } from './commands/sandbox';
 import { registerSendCommand } from './commands/send';
 import { registerServeCommand } from './commands/serve';
 import { registerTokenCommand } from './commands/token';
@@ -28,6 +29,7 @@ export function buildProgram(ctx: CliContext, env: NodeJS.ProcessEnv): Command {
   registerServeCommand(program, config);
   registerDeviceCommands(program, ctx.io, async () => openStore(config()));
   registerTokenCommand(program, ctx, config);
+  registerSandboxCommand(program, ctx);
   registerSendCommand(program, ctx, () => config().publicUrl);
   const dryRun = {
     mappings: () => engines().mappings,

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { FhirError, unauthorized } from '../errors/fhir-error';
 import { handleControl, isLoopback } from './control-api';
@@ -22,16 +22,18 @@ export interface FhirServerDeps {
   log: SandboxLog;
 }
 
-/** The sandbox FHIR endpoint as a plain `node:http` server (raw sockets are what faults need to misbehave). */
-export function createFhirServer(deps: FhirServerDeps): Server {
-  const server = createServer((req, res) => {
+/**
+ * The sandbox FHIR endpoint as a plain `node:http` request handler (raw sockets are what faults need to
+ * misbehave: resets, half responses, answers that never come).
+ */
+export function createFhirHandler(deps: FhirServerDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
     serve(deps, req, res).catch((error: unknown) => {
       deps.log.error('sandbox fhir request failed', { err: String(error) });
       if (!res.headersSent) sendReply(res, errorReply(error));
       else res.destroy();
     });
-  });
-  return server;
+  };
 }
 
 async function serve(deps: FhirServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
