@@ -8,6 +8,7 @@ import type { VerifyAccessToken } from './http/plugins/smart-auth';
 import { createServer } from './http/server';
 import { loadMappings } from './mapping';
 import type { CompiledMapping } from './mapping/types';
+import { createDelivery, loadOrCreateClientKey, type ClientKey } from './delivery';
 import { createMetrics } from './ops/metrics';
 import { createAccessTokenVerifier, devIssuerJwks, jwksFromFile, jwksFromUrl, loadOrCreateDevIssuerKey } from './smart';
 import { openSqliteStore } from './store';
@@ -91,10 +92,14 @@ export async function startBridge(initial: Config, logger: Logger = createLogger
     let config = initial;
     const settings = httpSettings(config);
     let verify = await accessTokenVerifier(config);
+    const clientKey = await loadOrCreateClientKey(config.dataDir, config.ehr?.clientAlg ?? 'ES384');
+    const metrics = createMetrics();
     const server = await createServer({
-      settings, store, ...engines, verifyAccessToken: (token) => verify(token), logger, metrics: createMetrics(), now: Date.now,
+      settings, store, ...engines, verifyAccessToken: (token) => verify(token), logger, metrics, now: Date.now,
+      clientJwks: { keys: [clientKey.publicJwk as Record<string, unknown>] },
     });
     await server.start();
+    const delivery = startDelivery(config, clientKey, store, metrics, logger);
     if (config.port === 0) {
       // The URLs (device token audience, FHIR base) depend on the port only known now.
       config = withListeningPort(config, Number(server.info.port));
@@ -104,6 +109,7 @@ export async function startBridge(initial: Config, logger: Logger = createLogger
     logger.info({ url: server.info.uri, publicUrl: config.publicUrl, mappings: engines.mappings.map((m) => m.id), devIssuer: config.devIssuer }, 'listening');
     const stop = async () => {
       await server.stop({ timeout: 10_000 });
+      await delivery?.stop();
       await store.close();
     };
     return { server, store, config, stop };
@@ -111,6 +117,16 @@ export async function startBridge(initial: Config, logger: Logger = createLogger
     await store.close();
     throw error;
   }
+}
+
+/** The outbox worker when an EHR is configured (IOMT_EHR_BASE_URL); delivery is off otherwise. */
+function startDelivery(config: Config, key: ClientKey, store: Store, metrics: ReturnType<typeof createMetrics>, logger: Logger) {
+  if (config.ehr === undefined) return undefined;
+  metrics.outbox.summary = () => store.outboxSummary();
+  const worker = createDelivery({ config: config.ehr, key, store, metrics, logger: logger.child({ stage: 'delivery' }) });
+  worker.start();
+  logger.info({ ehr: config.ehr.baseUrl, batchSize: config.ehr.batchSize, concurrency: config.ehr.concurrency }, 'delivery started');
+  return worker;
 }
 
 export { VERSION };

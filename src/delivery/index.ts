@@ -1,4 +1,5 @@
 /** Delivery stage: the SMART Backend Services client and the outbox worker that pushes readings to the EHR. */
+export { buildOutboxAuditEvent, type OutboxAuditInput } from './build-outbox-audit-event';
 export { buildDisclosureAuditEvent, EHR_RECIPIENT_SYSTEM, type DisclosureAuditInput } from './build-disclosure-audit-event';
 export { buildTransactionBundle, type BuildBundleInput, type BuiltBundle, type PushItem } from './build-transaction-bundle';
 export { createCircuitBreaker, type BreakerState, type CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker';

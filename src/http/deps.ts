@@ -36,4 +36,6 @@ export interface HttpDeps {
   metrics: Metrics;
   /** Clock in epoch ms (tests freeze it). */
   now: () => number;
+  /** Our public keys for SMART Backend Services at the EHR, served at `/.well-known/jwks.json` (issue 6). */
+  clientJwks?: { keys: Array<Record<string, unknown>> };
 }

@@ -3,6 +3,8 @@ import type { HttpDeps } from './deps';
 import { outcomesPlugin } from './plugins/outcomes';
 import { requestLogPlugin } from './plugins/request-log';
 import { smartAuthPlugin } from './plugins/smart-auth';
+import { adminOutboxRoutes } from './routes/admin-outbox';
+import { clientJwksRoutes } from './routes/client-jwks';
 import { fhirRoutes } from './routes/fhir';
 import { ingestRoutes } from './routes/ingest';
 import { opsRoutes } from './routes/ops';
@@ -30,5 +32,6 @@ export async function createServer(deps: HttpDeps): Promise<Hapi.Server> {
     { plugin: smartAuthPlugin, options: { verify: deps.verifyAccessToken } },
   ]);
   server.route([...ingestRoutes(deps), ...fhirRoutes(deps), ...opsRoutes(deps)]);
+  server.route([...adminOutboxRoutes(deps), ...clientJwksRoutes(deps)]);
   return server;
 }
