@@ -115,6 +115,7 @@ function checkItem(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop: Pr
     else if (ctx.options.securityChecks === true || ctx.options.forbidExampleUrls === true) checkOptional(ctx, issues, prop.type, item, at);
     if (problem !== undefined) return;
     if (el.binding !== undefined) checkBinding(ctx.valueSets, issues, el.binding, prop.type, item, at);
+    else if (el.extensible !== undefined) checkBinding(ctx.valueSets, issues, el.extensible, prop.type, item, at, '', 'warning');
     runInvariants(issues, el.invariants, item, at, env);
     return;
   }
@@ -140,8 +141,9 @@ function checkItem(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop: Pr
     checkExtension(ctx, issues, item, at, el.name === 'modifierExtension', site, env);
   }
   if (prop.shadow) return;
-  if (prop.type === 'Coding') checkTypeRules(ctx.valueSets, issues, prop.type, item, at);
+  checkTypeRules(ctx.valueSets, issues, prop.type, item, at);
   if (el.binding !== undefined) checkBinding(ctx.valueSets, issues, el.binding, prop.type, item, at);
+  else if (el.extensible !== undefined) checkBinding(ctx.valueSets, issues, el.extensible, prop.type, item, at, '', 'warning');
   runInvariants(issues, el.invariants, item, at, env);
 }
 

@@ -1,13 +1,15 @@
 import type { Issues } from './issues';
+import { isUcumUnit, UCUM_SYSTEM } from './ucum';
 import type { ValueSetIndex } from './value-sets';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Required bindings: the code must be in the value set. Only checked when the value set expands locally
- * (see ValueSetIndex); extensible/preferred/example bindings are not checked in this version.
- * See: https://hl7.org/fhir/R4/terminologies.html#required
+ * Bindings: the code must be in the value set — an error for `required`, a warning for `extensible`
+ * (`severity`). Only checked when the value set expands locally (see ValueSetIndex) or is all of UCUM (checked by
+ * the UCUM library); LOINC/SNOMED CT sets are not expanded offline and so not checked (never guessed).
+ * See: https://hl7.org/fhir/R4/terminologies.html#required and https://hl7.org/fhir/R4/terminologies.html#extensible
  */
 export function checkBinding(
   valueSets: ValueSetIndex,
@@ -17,13 +19,18 @@ export function checkBinding(
   value: unknown,
   at: string,
   suffix = '',
+  severity: 'error' | 'warning' = 'error',
 ): void {
+  if (unversioned(canonical) === UCUM_UNITS) {
+    checkUcumBinding(issues, type, value, at, suffix, severity);
+    return;
+  }
   const exp = valueSets.expand(canonical);
   if (exp === undefined) return;
   const inSet = (system: unknown, code: unknown): boolean =>
     typeof system === 'string' ? exp.pairs.has(`${system}|${String(code)}`) : exp.codes.has(String(code));
   const fail = (code: unknown, where: string): void =>
-    issues.error('code-invalid', `The code '${String(code)}' is not in the required value set ${canonical}${suffix}`, where);
+    issues.add(severity, 'code-invalid', `The code '${String(code)}' is not in the ${severity === 'error' ? 'required' : 'extensible'} value set ${canonical}${suffix}`, where);
   if (type === 'code' || type === 'string' || type === 'uri') {
     if (type === 'code' && typeof value === 'string' && !exp.codes.has(value)) fail(value, at);
     return;
@@ -35,8 +42,23 @@ export function checkBinding(
     const codings = Array.isArray(value.coding) ? value.coding.filter(isObject) : [];
     const coded = codings.filter((c) => c.code !== undefined);
     if (coded.length > 0 && !coded.some((c) => inSet(c.system, c.code))) fail(coded[0]?.code, `${at}.coding`);
+    // An extensible binding is met by text alone when no code fits. See: https://hl7.org/fhir/R4/terminologies.html#extensible
   } else if (QUANTITIES.has(type)) {
     if (value.code !== undefined && !inSet(value.system, value.code)) fail(value.code, `${at}.code`);
+  }
+}
+
+const UCUM_UNITS = 'http://hl7.org/fhir/ValueSet/ucum-units';
+const unversioned = (url: string): string => url.split('|')[0] ?? url;
+
+/** The ucum-units value set is all of UCUM (a grammar, not a list): the UCUM library decides. */
+function checkUcumBinding(issues: Issues, type: string, value: unknown, at: string, suffix: string, severity: 'error' | 'warning'): void {
+  const code = type === 'code' ? value : isObject(value) ? value.code : undefined;
+  const where = type === 'code' ? at : `${at}.code`;
+  if (typeof code !== 'string') return;
+  if (!isUcumUnit(code)) issues.add(severity, 'code-invalid', `The unit '${code}' is not a valid UCUM unit (value set ${UCUM_UNITS})${suffix}`, where);
+  else if (isObject(value) && value.system !== undefined && value.system !== UCUM_SYSTEM) {
+    issues.add(severity, 'code-invalid', `The unit system must be ${UCUM_SYSTEM} (value set ${UCUM_UNITS})${suffix}`, `${at}.system`);
   }
 }
 

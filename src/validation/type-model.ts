@@ -29,6 +29,8 @@ export interface ElementRule {
   readonly keys: string[];
   /** Canonical of a required binding, if any. */
   readonly binding?: string;
+  /** Canonical of an extensible binding, if any (checked as a warning). */
+  readonly extensible?: string;
   readonly invariants: CompiledInvariant[];
   /** Inline children (BackboneElement) or a contentReference target; resolved lazily for recursive structures. */
   readonly children?: () => TypeModel;
@@ -126,6 +128,7 @@ function addElement(
     isChoice,
     keys,
     binding: el.binding?.strength === 'required' ? el.binding.valueSet : undefined,
+    extensible: el.binding?.strength === 'extensible' ? el.binding.valueSet : undefined,
     invariants: compileInvariants(el.constraint, ownConstraint, el.path),
     children: hasChildren ? () => build(childPath) : undefined,
   };

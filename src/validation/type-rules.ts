@@ -1,4 +1,5 @@
 import type { Issues } from './issues';
+import { isUcumUnit, UCUM_SYSTEM } from './ucum';
 import type { ValueSetIndex } from './value-sets';
 
 type Json = Record<string, unknown>;
@@ -12,6 +13,20 @@ const ABSOLUTE = /^[a-z][a-z0-9+.-]*:/i;
 export function checkTypeRules(valueSets: ValueSetIndex, issues: Issues, type: string, value: Json, at: string): void {
   if (type === 'Coding') checkCoding(valueSets, issues, value, at);
   else if (type === 'Bundle') checkBundle(issues, value, at);
+  else if (QUANTITIES.has(type)) checkQuantity(issues, value, at);
+}
+
+/** Quantity and its R4 specializations. */
+export const QUANTITIES: ReadonlySet<string> = new Set(['Quantity', 'Age', 'Count', 'Distance', 'Duration', 'MoneyQuantity', 'SimpleQuantity']);
+
+/**
+ * A Quantity coded in UCUM carries a valid UCUM unit.
+ * See: https://hl7.org/fhir/R4/datatypes.html#Quantity ("the system SHALL be UCUM … the code SHALL be a UCUM code")
+ */
+function checkQuantity(issues: Issues, q: Json, at: string): void {
+  if (q.system === UCUM_SYSTEM && typeof q.code === 'string' && !isUcumUnit(q.code)) {
+    issues.error('code-invalid', `The UCUM code '${q.code}' is not valid`, `${at}.code`);
+  }
 }
 
 /**
