@@ -28,7 +28,11 @@ export interface FaultEhr {
   /** Stored resources by type (what reached the EHR). */
   resources(type: string): Resource[];
   addPatient(id: string, identifier?: { system: string; value: string }): void;
+  /** Stores any resource as is (e.g. a Device the EHR already links to a patient). */
+  put(resource: Resource & { id: string }): void;
   faults: Fault[];
+  /** A transaction whose body contains any of these strings is refused with 422 and an OperationOutcome (content the EHR will not take). */
+  reject: Set<string>;
   /** Every client assertion's header and claims, as received. */
   assertions: Array<{ header: Record<string, unknown>; claims: JWTPayload }>;
   /** Tokens issued; `revokeAll()` makes the EHR answer 401 to them. */
@@ -56,7 +60,7 @@ export async function startFaultEhr(options: FaultEhrOptions): Promise<FaultEhr>
   const store = new Map<string, Map<string, Resource>>();
   const sockets = new Set<Socket>();
   const keys = createLocalJWKSet(options.jwks);
-  const state = { faults: [] as Fault[], assertions: [] as FaultEhr['assertions'], tokens: new Set<string>(), issued: [] as string[], counts: {} as Record<string, number> };
+  const state = { reject: new Set<string>(), faults: [] as Fault[], assertions: [] as FaultEhr['assertions'], tokens: new Set<string>(), issued: [] as string[], counts: {} as Record<string, number> };
   let origin = '';
   const count = (k: string): void => void (state.counts[k] = (state.counts[k] ?? 0) + 1);
   const table = (type: string): Map<string, Resource> => store.get(type) ?? store.set(type, new Map()).get(type)!;
@@ -87,6 +91,7 @@ export async function startFaultEhr(options: FaultEhrOptions): Promise<FaultEhr>
     if (auth === undefined || !state.tokens.has(auth)) return send(res, 401, outcome('invalid token'));
     if (req.method === 'POST' && url.pathname === '/fhir') {
       count('transaction');
+      if ([...state.reject].some((r) => body.includes(r))) return send(res, 422, outcome('this EHR refuses that content'));
       const answer = transaction(JSON.parse(body) as Bundle);
       if (typeof answer === 'string') return send(res, 422, outcome(answer));
       if (fault?.dropAfterCommit) return void req.socket.destroy();
@@ -184,7 +189,9 @@ export async function startFaultEhr(options: FaultEhrOptions): Promise<FaultEhr>
     tokenUrl: `${origin}/token`,
     resources: (type) => [...table(type).values()],
     addPatient: (id, identifier) => void table('Patient').set(id, { resourceType: 'Patient', id, ...(identifier ? { identifier: [identifier] } : {}) } as Resource),
+    put: (resource) => void table(resource.resourceType).set(resource.id, resource),
     faults: state.faults,
+    reject: state.reject,
     assertions: state.assertions,
     tokensIssued: state.issued,
     revokeAll: () => state.tokens.clear(),
