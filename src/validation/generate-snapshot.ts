@@ -21,9 +21,11 @@ export function generateSnapshot(
   const elements: ElementDefinition[] = base.snapshot.element.map((e) => ({ ...e }));
   const typeOf = (code: string): ElementDefinition[] => resolve(`http://hl7.org/fhir/StructureDefinition/${code}`)?.snapshot?.element ?? [];
   for (const diff of sd.differential?.element ?? []) {
-    const id = diff.id ?? diff.path;
+    const { id, type } = choiceRenamed(elements, diff.id ?? diff.path);
     const at = ensure(elements, id, typeOf, sd.url);
-    elements[at] = merge(elements[at] as ElementDefinition, diff);
+    const merged = merge(elements[at] as ElementDefinition, diff);
+    if (type !== undefined && diff.type === undefined) merged.type = [{ code: type }];
+    elements[at] = merged;
   }
   return { ...sd, snapshot: { element: elements } };
 }
@@ -51,6 +53,27 @@ export function completeSnapshots(profiles: readonly StructureDefinition[], know
 }
 
 const idOf = (e: ElementDefinition): string => e.id ?? e.path;
+
+/**
+ * A differential may name a choice element by its type-specific name (`Observation.valueQuantity`): that is
+ * `Observation.value[x]` restricted to Quantity. See: https://hl7.org/fhir/R4/profiling.html#choice
+ */
+function choiceRenamed(elements: ElementDefinition[], id: string): { id: string; type?: string } {
+  if (elements.some((e) => idOf(e) === id)) return { id };
+  const cut = id.lastIndexOf('.');
+  const parent = id.slice(0, cut);
+  const name = id.slice(cut + 1);
+  for (const e of elements) {
+    const eid = idOf(e);
+    if (!eid.endsWith('[x]') || eid.slice(0, eid.lastIndexOf('.')) !== parent) continue;
+    const stem = eid.slice(eid.lastIndexOf('.') + 1, -3);
+    const rest = name.slice(stem.length);
+    if (!name.startsWith(stem) || !/^[A-Z]/.test(rest)) continue;
+    const type = (e.type ?? []).map((t) => t.code).find((c) => c.toLowerCase() === rest.toLowerCase());
+    if (type !== undefined) return { id: eid, type };
+  }
+  return { id };
+}
 
 /** Index of element `id`, unfolding its ancestors (slices, datatype children) as needed. */
 function ensure(elements: ElementDefinition[], id: string, typeOf: (code: string) => ElementDefinition[], url: string): number {

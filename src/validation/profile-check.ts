@@ -5,6 +5,7 @@ import { fromProfile, type Issues } from './issues';
 import type { InvariantEnv } from './invariants';
 import type { CompiledProfile, ConstraintNode } from './profile-model';
 import type { Slicing, SliceItem } from './slicing';
+import { compareToLimit, showValue } from './value-limits';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -79,6 +80,7 @@ function checkItem(run: Run, node: ConstraintNode, item: Item): void {
     const text = `${node.id}: value must contain the pattern ${JSON.stringify(node.pattern)}`;
     run.issues.error('value', `${text}${run.suffix}`, expr);
   }
+  if (node.minValue !== undefined || node.maxValue !== undefined) checkLimits(run, node, value, expr);
   if (node.binding !== undefined) checkBinding(run.ctx.valueSets, run.issues, node.binding, item.type, value, expr, run.suffix);
   runInvariants(run.issues, node.invariants, value, expr, run.env, run.suffix);
   if (!isObject(value)) return;
@@ -113,4 +115,16 @@ function checkSlices(run: Run, node: ConstraintNode, slicing: Slicing, items: It
       run.issues.error('structure', `Slice ${name} (${by}): maximum allowed = ${slice.max}, but found ${count}${run.suffix}`, where);
     }
   });
+}
+
+function checkLimits(run: Run, node: ConstraintNode, value: unknown, expr: string): void {
+  const now = (run.ctx.options.now ?? Date.now)();
+  if (node.minValue !== undefined && (compareToLimit(value, node.minValue, 'min', now) ?? 0) < 0) {
+    const text = `${node.id}: the value in the instance (${showValue(value)}) is less than the specified minimum value (${showValue(node.minValue.value)}${node.minValue.kind === 'Duration' ? ' before now' : ''})`;
+    run.issues.error('invalid', `${text}${run.suffix}`, expr);
+  }
+  if (node.maxValue !== undefined && (compareToLimit(value, node.maxValue, 'max', now) ?? 0) > 0) {
+    const text = `${node.id}: the value in the instance (${showValue(value)}) is greater than the specified maximum value (${showValue(node.maxValue.value)}${node.maxValue.kind === 'Duration' ? ' after now' : ''})`;
+    run.issues.error('invalid', `${text}${run.suffix}`, expr);
+  }
 }

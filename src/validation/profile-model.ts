@@ -3,6 +3,7 @@ import { fixedAndPattern } from './fixed-pattern';
 import { compileInvariants, type CompiledInvariant } from './invariants';
 import { compileSlicing, type Slicing } from './slicing';
 import { choiceKey, parseMax, typeCodes } from './type-model';
+import { valueLimits, type ValueLimit } from './value-limits';
 
 /**
  * A profile (StructureDefinition with derivation `constraint`) compiled to the constraints it ADDS to the base
@@ -37,6 +38,8 @@ export interface ConstraintNode {
   fixed?: unknown;
   pattern?: unknown;
   binding?: string;
+  minValue?: ValueLimit;
+  maxValue?: ValueLimit;
   invariants: CompiledInvariant[];
   children: ConstraintNode[];
   slicing?: Slicing;
@@ -83,6 +86,7 @@ function newNode(el: ElementDefinition, base: BaseIndex): ConstraintNode {
   const baseTypes = baseEl ? typeCodes(baseEl) : types;
   const keyTypes = isChoice ? baseTypes : types.slice(0, 1);
   const { fixed, pattern } = fixedAndPattern(el);
+  const limits = valueLimits(el);
   const node: ConstraintNode = {
     id: el.id ?? el.path,
     name,
@@ -92,6 +96,8 @@ function newNode(el: ElementDefinition, base: BaseIndex): ConstraintNode {
     typeProfile: el.type?.[0]?.profile?.[0],
     fixed,
     pattern,
+    minValue: limits.min,
+    maxValue: limits.max,
     invariants: newInvariants(el, baseEl),
     children: [],
   };
@@ -125,7 +131,7 @@ function newInvariants(el: ElementDefinition, baseEl: ElementDefinition | undefi
 
 const useful = (n: ConstraintNode): boolean =>
   n.min !== undefined || n.max !== undefined || n.allowedTypes !== undefined || n.fixed !== undefined ||
-  n.pattern !== undefined || n.binding !== undefined || n.invariants.length > 0 || n.children.length > 0 ||
+  n.pattern !== undefined || n.binding !== undefined || n.minValue !== undefined || n.maxValue !== undefined || n.invariants.length > 0 || n.children.length > 0 ||
   (n.slicing !== undefined && n.slicing.slices.length > 0);
 
 function prune(node: ConstraintNode): void {

@@ -13,6 +13,8 @@ export interface ValidatorOptions {
   readonly securityChecks?: boolean;
   /** Refuse example URLs (example.org, example.com) in url-typed elements: the reference validator's examples=false. */
   readonly forbidExampleUrls?: boolean;
+  /** The clock for limits relative to now (minValue/maxValue given as a Duration); Date.now by default. */
+  readonly now?: () => number;
 }
 
 /** True when `url` falls under one of the allowed extension domains. */
