@@ -49,7 +49,9 @@ async function main() {
   if (add.status !== 0) throw new Error(`devices add failed: ${add.stderr}`);
   const privateJwk = await exportJWK(privateKey);
 
-  const bridge = await startProcess([CLI, 'serve'], env);
+  // BENCH_BRIDGE_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the bridge process alone.
+  const nodeArgs = (process.env.BENCH_BRIDGE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const bridge = await startProcess([...nodeArgs, CLI, 'serve'], env);
   const bare = await startProcess([join(__dirname, 'bare-server.js')], {});
   const publicUrl = bridge.url.replace('127.0.0.1', 'localhost');
   const audience = `${publicUrl}/ingest`;

@@ -43,7 +43,8 @@ export function ingestCommitter(db: Db, audit: AuditLog, options: CommitOptions)
     audit.append(commit.audit);
     return { written };
   });
-  return (commit) => run.immediate(commit);
+  // Standing alone it takes the write lock first (IMMEDIATE); inside a group commit it is a SAVEPOINT.
+  return (commit) => (db.inTransaction ? run(commit) : run.immediate(commit));
 }
 
 function jtiReplayed(): FhirError {

@@ -3,6 +3,7 @@ import type { Store } from '../port';
 import { auditLog } from './audit-log';
 import { ingestCommitter } from './commit-ingest';
 import { deviceRegistry } from './device-registry';
+import { groupCommitter } from './group-commit';
 import { migrate } from './migrations';
 import { openDatabase, type Db } from './open-database';
 import { outboxStore } from './outbox-admin';
@@ -40,6 +41,8 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   const commit = ingestCommitter(db, audit, { now, jtiGraceSeconds: options.jtiGraceSeconds ?? 3600 });
   const hasJti = db.prepare('SELECT 1 FROM used_jti WHERE device_id = ? AND jti = ?').pluck();
   const read = db.prepare('SELECT content FROM resources WHERE type = ? AND id = ?').pluck();
+  // Ingest commits and stand-alone audit entries share one group committer: one fsync per burst, not per request.
+  const group = groupCommitter(db);
   const appendAudit = db.transaction((event: Parameters<Store['appendAudit']>[0]) => void audit.append(event));
 
   // `async` turns a synchronous throw into a rejected promise, as callers of a networked store would expect.
@@ -49,8 +52,8 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     listDevices: async () => registry.list(),
     revokeDevice: async (id) => registry.revoke(id),
     hasJti: async (deviceId, jti) => hasJti.get(deviceId, jti) !== undefined,
-    commitIngest: async (c) => commit(c),
-    appendAudit: async (event) => appendAudit.immediate(event),
+    commitIngest: (c) => group(() => commit(c)),
+    appendAudit: (event) => group(() => appendAudit(event)),
     listAudit: async (o) => audit.list(o),
     read: async (type, id) => {
       const content = read.get(type, id) as string | undefined;
