@@ -43,6 +43,7 @@ export class SandboxStore {
 
   /** Resources of `type` matching every parameter (AND across parameters, OR across comma-separated values). */
   search(type: string, query: SearchQuery): Resource[] {
+    checkQuery(query);
     return this.all(type).filter((resource) => matchesQuery(resource, query));
   }
 
@@ -82,11 +83,15 @@ export class SandboxStore {
  * values). Unknown parameters throw: ignoring them would make a conditional create match everything.
  */
 export function matchesQuery(resource: Resource, query: SearchQuery): boolean {
-  for (const name of query.keys()) {
-    if (!SEARCH_PARAMS.has(name)) throw badRequest('ERR_SANDBOX_SEARCH_PARAM', `the sandbox cannot search on '${name}'`);
-  }
+  checkQuery(query);
   return [...query].every(([name, values]) =>
     name === '_count' || values.every((value) => value.split(',').some((one) => matches(resource, name, one))));
+}
+
+function checkQuery(query: SearchQuery): void {
+  for (const name of query.keys()) {
+    if (!SEARCH_PARAMS.has(name)) throw badRequest('ERR_SANDBOX_SEARCH_PARAM', `the sandbox cannot search on '${name}'`, name);
+  }
 }
 
 interface Identified {

@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
 /** A tiny cookie jar: enough for oidc-provider's interaction and session cookies on one origin. */
 class CookieJar {
@@ -97,3 +98,35 @@ export async function tokenRequest(tokenUrl: string, form: Record<string, string
 /** `Authorization: Basic` for a client id and secret (RFC 6749 §2.3.1: form-urlencoded first). */
 export const basic = (id: string, secret: string): Record<string, string> =>
   ({ authorization: `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}` });
+
+/** A backend-service key pair whose public JWKS can be handed to the sandbox (`--backend-jwks-json`). */
+export interface BackendKey {
+  privateKey: CryptoKey;
+  kid: string;
+  alg: 'ES384' | 'RS384';
+  /** `{ keys: [publicJwk] }` */
+  jwks: { keys: JWK[] };
+}
+
+export async function makeBackendKey(alg: 'ES384' | 'RS384' = 'ES384', kid = `k-${randomUUID()}`): Promise<BackendKey> {
+  const pair = await generateKeyPair(alg);
+  return { privateKey: pair.privateKey, kid, alg, jwks: { keys: [{ ...(await exportJWK(pair.publicKey)), kid, alg, use: 'sig' }] } };
+}
+
+/** SMART Backend Services client assertion (iss = sub = client id, aud = token URL, exp ≤ 5 min, unique jti). */
+export function clientAssertion(key: BackendKey, clientId: string, tokenUrl: string): Promise<string> {
+  return new SignJWT({}).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
+    .setIssuer(clientId).setSubject(clientId).setAudience(tokenUrl).setJti(randomUUID()).setIssuedAt().setExpirationTime('4m')
+    .sign(key.privateKey);
+}
+
+/** A `client_credentials` access token for `scope`. Throws unless the server answers 200. */
+export async function backendToken(key: BackendKey, clientId: string, tokenUrl: string, scope: string): Promise<string> {
+  const { status, body } = await tokenRequest(tokenUrl, {
+    grant_type: 'client_credentials', scope,
+    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    client_assertion: await clientAssertion(key, clientId, tokenUrl),
+  });
+  if (status !== 200) throw new Error(`token request failed: ${status} ${JSON.stringify(body)}`);
+  return String(body.access_token);
+}
