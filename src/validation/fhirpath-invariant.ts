@@ -12,9 +12,14 @@ import type { InvariantEnv } from './invariants';
  * See: https://hl7.org/fhirpath/N1/#singleton-evaluation-of-collections and https://hl7.org/fhir/R4/fhirpath.html
  */
 export function compileFhirPath(expression: string, base: string): (value: unknown, env: InvariantEnv) => boolean {
-  let fn: ReturnType<typeof compile> | null | undefined;
+  const byBase = new Map<string, ReturnType<typeof compile> | null>();
   return (value, env) => {
-    if (fn === undefined) fn = tryCompile(expression, base);
+    const at = env.rebase !== undefined && base.startsWith(env.rebase.from) ? `${env.rebase.to}${base.slice(env.rebase.from.length)}` : base;
+    let fn = byBase.get(at);
+    if (fn === undefined) {
+      fn = tryCompile(expression, at);
+      byBase.set(at, fn);
+    }
     if (fn === null) return true;
     try {
       const out = fn(value, { resource: env.resource, rootResource: env.rootResource }) as unknown[];

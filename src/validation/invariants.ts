@@ -14,6 +14,12 @@ import { compileFhirPath } from './fhirpath-invariant';
 export interface InvariantEnv {
   readonly resource: unknown;
   readonly rootResource: unknown;
+  /**
+   * Inside a contained resource reached through a profile of its container, element paths are rewritten from
+   * the container's (`Patient.contained`) to the contained resource's type (`Practitioner`), so FHIRPath
+   * knows the element types (`%context.type()`).
+   */
+  readonly rebase?: { readonly from: string; readonly to: string };
 }
 export type InvariantTest = (value: unknown, env: InvariantEnv) => boolean;
 

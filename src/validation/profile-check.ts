@@ -85,7 +85,9 @@ function checkItem(run: Run, node: ConstraintNode, item: Item): void {
   runInvariants(run.issues, node.invariants, value, expr, run.env, run.suffix);
   if (!isObject(value)) return;
   // Inside a contained resource, %resource is that resource. See: https://hl7.org/fhir/R4/fhirpath.html#variables
-  const inner = typeof value.resourceType === 'string' && value !== run.env.resource ? { ...run, env: { resource: value, rootResource: run.env.rootResource } } : run;
+  const contained = typeof value.resourceType === 'string' && value !== run.env.resource;
+  const rebase = { from: node.id.replace(/:[^.]+/g, ''), to: String(value.resourceType) };
+  const inner = contained ? { ...run, env: { resource: value, rootResource: run.env.rootResource, rebase } } : run;
   for (const child of node.children) checkElement(inner, child, value, expr);
 }
 
