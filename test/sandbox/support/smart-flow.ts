@@ -87,12 +87,14 @@ export async function authorize(request: AuthorizeRequest): Promise<AuthorizeRes
   throw new Error(`too many redirects: ${hops.join(' → ')}`);
 }
 
-/** POSTs a form to the token endpoint; returns status and JSON body. */
+/** POSTs a form to a token, introspection or revocation endpoint; returns status and JSON body (`{}` when empty). */
 export async function tokenRequest(tokenUrl: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(tokenUrl, {
     method: 'POST', body: new URLSearchParams(form), headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
   });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  const text = await response.text();
+  // Revocation answers 200 with an empty body (RFC 7009 §2.2).
+  return { status: response.status, body: (text === '' ? {} : JSON.parse(text)) as Record<string, unknown> };
 }
 
 /** `Authorization: Basic` for a client id and secret (RFC 6749 §2.3.1: form-urlencoded first). */
