@@ -2,7 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { compileEngines, openStore, VERSION } from '../bridge';
 import { loadConfig, type Config } from '../config';
 import { compileMapping, parseMappingText } from '../mapping';
+import { registerAuditDisclosuresCommand } from './commands/audit-disclosures';
 import { registerDeviceCommands } from './commands/devices';
+import { registerOutboxCommands } from './commands/outbox';
 import { registerMapCommand, registerValidateCommand } from './commands/dry-run';
 import { registerSandboxCommand } from './commands/sandbox';
 import { registerSendCommand } from './commands/send';
@@ -28,6 +30,8 @@ export function buildProgram(ctx: CliContext, env: NodeJS.ProcessEnv): Command {
     .configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) });
   registerServeCommand(program, config);
   registerDeviceCommands(program, ctx.io, async () => openStore(config()));
+  registerOutboxCommands(program, ctx.io, async () => openStore(config()));
+  registerAuditDisclosuresCommand(program, ctx.io, async () => openStore(config()));
   registerTokenCommand(program, ctx, config);
   registerSandboxCommand(program, ctx);
   registerSendCommand(program, ctx, () => config().publicUrl);

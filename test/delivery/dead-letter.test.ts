@@ -1,3 +1,4 @@
+import type { Observation } from 'fhir/r4';
 import { deliveryRig, identifierCounts, type DeliveryRig } from './support/delivery-rig';
 
 describe('dead letter and replay', () => {
@@ -16,7 +17,7 @@ describe('dead letter and replay', () => {
     for (const entry of dead) {
       expect(entry.lastError).toBe('ERR_EHR_REJECTED: the EHR rejected the content (422)');
       expect(JSON.parse(entry.ehrResponse ?? '{}')).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ diagnostics: 'this EHR refuses that content' }] });
-      expect((await rig.bridge.store.read('Observation', entry.resourceId))?.identifier?.[0]?.value).toMatch(/^po-7\/m-1\//);
+      expect(((await rig.bridge.store.read('Observation', entry.resourceId)) as Observation | undefined)?.identifier?.[0]?.value).toMatch(/^po-7\/m-1\//);
     }
     expect(identifierCounts(rig.ehr).size).toBe(4);
 
