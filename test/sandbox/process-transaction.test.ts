@@ -1,4 +1,7 @@
 import type { Bundle, BundleEntry } from 'fhir/r4';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FhirError } from '../../src/errors/fhir-error';
 import { FaultQueue, checkFault } from '../../src/sandbox/fault-queue';
 import { processTransaction } from '../../src/sandbox/process-transaction';
@@ -76,5 +79,22 @@ describe('FaultQueue', () => {
     [{ partial: true, colour: 'red' }, "unknown fault field 'colour'"],
   ])('checkFault(%j) → %s', (fault, problem) => {
     expect(checkFault(fault)).toBe(problem);
+  });
+});
+
+describe('SandboxStore with a data file', () => {
+  it('keeps committed resources across a restart, and reset goes back to the samples', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sandbox-store-'));
+    try {
+      const file = join(dir, 'ehr.json');
+      processTransaction(new SandboxStore({ dataFile: file }), tx(device('P', 'urn:uuid:1')), NOW);
+      const reopened = new SandboxStore({ dataFile: file });
+      expect(reopened.all('Device').map((d) => (d as { identifier?: Array<{ value?: string }> }).identifier?.[0]?.value)).toEqual(['P']);
+      expect(reopened.read('Patient', 'example')).toBeDefined();
+      reopened.reset();
+      expect(new SandboxStore({ dataFile: file }).all('Device')).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
