@@ -3,6 +3,7 @@ import type { Issues } from './issues';
 import { checkExtension, type ExtensionDefinition, type ExtensionSite } from './extension-check';
 import type { CompiledInvariant, InvariantEnv } from './invariants';
 import type { PrimitiveCheck } from './primitives';
+import type { CompiledProfile } from './profile-model';
 import type { PropRule, TypeModel } from './type-model';
 import { checkTypeRules } from './type-rules';
 import { isExampleUrl, type ValidatorOptions } from './validator-options';
@@ -15,6 +16,8 @@ export interface BaseContext {
   readonly primitives: ReadonlyMap<string, PrimitiveCheck>;
   readonly valueSets: ValueSetIndex;
   readonly options: ValidatorOptions;
+  /** Compiled profiles (not extensions) by canonical URL. */
+  readonly profile: (url: string) => CompiledProfile | undefined;
   /** Extension definitions by canonical URL (compiled on first use). */
   readonly extension: (url: string) => ExtensionDefinition | undefined;
 }

@@ -86,7 +86,7 @@ function compileEngine(defs: DefinitionSet, options: ValidatorOptions): Engine {
   return compileProfiles(defs, ctx, new Set(core.map((sd) => sd.url)), baseIndex);
 }
 
-function compileProfiles(defs: DefinitionSet, base: Omit<BaseContext, 'extension'>, coreUrls: ReadonlySet<string>, baseIndex: BaseIndexMap): Engine {
+function compileProfiles(defs: DefinitionSet, base: Omit<BaseContext, 'extension' | 'profile'>, coreUrls: ReadonlySet<string>, baseIndex: BaseIndexMap): Engine {
   const sds = new Map<string, StructureDefinition>();
   for (const sd of defs.structureDefinitions) sds.set(sd.url, sd);
   const profiles = new Map<string, CompiledProfile>();
@@ -96,7 +96,7 @@ function compileProfiles(defs: DefinitionSet, base: Omit<BaseContext, 'extension
       profiles.set(sd.url, compileProfile(sd, baseIndex, lineage(sd, sds)));
     }
   }
-  const ctx: BaseContext = { ...base, extension: extensionLookup(sds, baseIndex) };
+  const ctx: BaseContext = { ...base, extension: extensionLookup(sds, baseIndex), profile: (url) => profiles.get(url.split('|')[0] ?? url) };
   const vitals = deriveVitalSigns(sds, profiles, ctx.valueSets);
   return { ctx, coreUrls, baseIndex, profiles, vitals };
 }

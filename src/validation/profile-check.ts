@@ -1,10 +1,10 @@
-import { runInvariants, type BaseContext } from './base-check';
+import { checkResource, runInvariants, type BaseContext } from './base-check';
 import { checkBinding } from './bindings';
 import { containsPattern, deepEqual } from './fixed-pattern';
-import { fromProfile, type Issues } from './issues';
+import { fromProfile, Issues } from './issues';
 import type { InvariantEnv } from './invariants';
 import type { CompiledProfile, ConstraintNode } from './profile-model';
-import type { Slicing, SliceItem } from './slicing';
+import type { SliceHooks, Slicing, SliceItem } from './slicing';
 import { compareToLimit, showValue } from './value-limits';
 
 type Json = Record<string, unknown>;
@@ -72,6 +72,11 @@ function checkItem(run: Run, node: ConstraintNode, item: Item): void {
     const allowed = [...node.allowedTypes].join(', ');
     run.issues.error('structure', `${node.id}: type ${item.type} is not allowed here (allowed: ${allowed})${run.suffix}`, expr);
   }
+  if (node.resourceTypes !== undefined && isObject(value) && !node.resourceTypes.has(String(value.resourceType))) {
+    const allowed = [...node.resourceTypes].join(', ');
+    run.issues.error('structure', `${node.id}: resource type ${String(value.resourceType)} is not allowed here (allowed: ${allowed})${run.suffix}`, expr);
+  }
+  if (node.typeProfiles !== undefined && !node.types.includes('Extension') && value !== undefined) checkTypeProfiles(run, node, value, expr);
   if (node.fixed !== undefined && !deepEqual(value, node.fixed)) {
     const text = `${node.id}: value must be exactly ${JSON.stringify(node.fixed)}, found ${value === undefined ? 'no value' : JSON.stringify(value)}`;
     run.issues.error('value', `${text}${run.suffix}`, expr);
@@ -94,7 +99,7 @@ function checkItem(run: Run, node: ConstraintNode, item: Item): void {
 function checkSlices(run: Run, node: ConstraintNode, slicing: Slicing, items: Item[], where: string): void {
   const counts = slicing.slices.map(() => 0);
   for (const item of items) {
-    const index = slicing.slices.findIndex((s) => s.match?.(item) === true);
+    const index = slicing.slices.findIndex((s) => s.match?.(item, hooks(run)) === true);
     const slice = slicing.slices[index];
     if (slice === undefined) {
       if (slicing.rules.rules === 'closed') {
@@ -128,5 +133,42 @@ function checkLimits(run: Run, node: ConstraintNode, value: unknown, expr: strin
   if (node.maxValue !== undefined && (compareToLimit(value, node.maxValue, 'max', now) ?? 0) > 0) {
     const text = `${node.id}: the value in the instance (${showValue(value)}) is greater than the specified maximum value (${showValue(node.maxValue.value)}${node.maxValue.kind === 'Duration' ? ' after now' : ''})`;
     run.issues.error('invalid', `${text}${run.suffix}`, expr);
+  }
+}
+
+/** A value in the sandbox: does it conform to `url` (base definition of its type + the profile)? */
+function conforms(run: Run, value: unknown, url: string): boolean {
+  const profile = run.ctx.profile(url);
+  if (profile === undefined) {
+    // A core type named as a profile: the resource type decides.
+    const core = /^http:\/\/hl7\.org\/fhir\/StructureDefinition\/([A-Za-z]+)$/.exec(url)?.[1];
+    return core !== undefined && isObject(value) && value.resourceType === core;
+  }
+  if (!isObject(value)) return false;
+  const sandbox = new Issues();
+  if (typeof value.resourceType === 'string') {
+    if (value.resourceType !== profile.type) return false;
+    checkResource(run.ctx, sandbox, value, profile.type);
+  }
+  checkProfile(run.ctx, sandbox, profile, value, profile.type, run.env);
+  return !sandbox.list.some((i) => i.severity === 'error' || i.severity === 'fatal');
+}
+
+const hooks = (run: Run): SliceHooks => ({ conforms: (value, url) => conforms(run, value, url) });
+
+/**
+ * type[].profile: the value must conform to one of them. With one, its issues are reported as they are; with
+ * several, an error says none fits when none does. See: https://hl7.org/fhir/R4/elementdefinition-definitions.html#ElementDefinition.type.profile
+ */
+function checkTypeProfiles(run: Run, node: ConstraintNode, value: unknown, expr: string): void {
+  const urls = node.typeProfiles ?? [];
+  const known = urls.map((u) => run.ctx.profile(u)).filter((p): p is CompiledProfile => p !== undefined);
+  if (known.length === 0) return;
+  if (urls.length === 1 && known[0] !== undefined && isObject(value)) {
+    checkProfile(run.ctx, run.issues, known[0], value, expr, run.env);
+    return;
+  }
+  if (!urls.some((u) => conforms(run, value, u))) {
+    run.issues.error('structure', `${node.id}: the value conforms to none of the profiles ${urls.join(', ')}${run.suffix}`, expr);
   }
 }

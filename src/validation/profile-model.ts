@@ -32,6 +32,10 @@ export interface ConstraintNode {
   readonly types: readonly string[];
   /** First type profile (an extension's URL for `url` discriminators). */
   readonly typeProfile?: string;
+  /** Profiles the value must conform to (type[].profile, not the core type itself), for checks and `profile` discriminators. */
+  readonly typeProfiles?: readonly string[];
+  /** Resource types allowed where the base says `Resource` (Bundle.entry.resource, contained, Parameters…). */
+  resourceTypes?: ReadonlySet<string>;
   min?: number;
   max?: number;
   allowedTypes?: ReadonlySet<string>;
@@ -73,8 +77,8 @@ export function compileProfile(sd: StructureDefinition, base: BaseIndex, lineage
       for (const k of ['min', 'max'] as const) delete node[k]; // slice cardinality is counted per slice
     }
   }
+  compileAllSlicing(root); // before pruning: discriminators read nodes that add nothing else (a slice's types)
   prune(root);
-  compileAllSlicing(root);
   return { url: sd.url, type: sd.type, lineage, root };
 }
 
@@ -94,6 +98,7 @@ function newNode(el: ElementDefinition, base: BaseIndex): ConstraintNode {
     keys: keyTypes.map((t) => [isChoice ? choiceKey(name, t) : name, t] as const),
     types,
     typeProfile: el.type?.[0]?.profile?.[0],
+    typeProfiles: ownProfiles(el),
     fixed,
     pattern,
     minValue: limits.min,
@@ -104,6 +109,7 @@ function newNode(el: ElementDefinition, base: BaseIndex): ConstraintNode {
   if ((el.min ?? 0) > (el.base?.min ?? 0)) node.min = el.min;
   if (parseMax(el.max) < parseMax(el.base?.max ?? '*')) node.max = parseMax(el.max);
   if (isChoice && types.length > 0 && types.length < baseTypes.length) node.allowedTypes = new Set(types);
+  if (baseTypes.length === 1 && baseTypes[0] === 'Resource' && types.length > 0 && !types.includes('Resource')) node.resourceTypes = new Set(types);
   if (el.binding?.strength === 'required' && el.binding.valueSet && !sameRequired(el, baseEl) && !relaxed(el)) {
     node.binding = el.binding.valueSet;
   }
@@ -129,7 +135,14 @@ function newInvariants(el: ElementDefinition, baseEl: ElementDefinition | undefi
   return compileInvariants(el.constraint, (c) => !known.has(c.key), el.path);
 }
 
+/** type[].profile other than the core definition of the type itself. */
+function ownProfiles(el: ElementDefinition): string[] | undefined {
+  const out = (el.type ?? []).flatMap((t) => (t.profile ?? []).filter((p) => p !== `http://hl7.org/fhir/StructureDefinition/${t.code}`));
+  return out.length > 0 ? out : undefined;
+}
+
 const useful = (n: ConstraintNode): boolean =>
+  n.resourceTypes !== undefined || (n.typeProfiles !== undefined && !n.types.includes('Extension')) ||
   n.min !== undefined || n.max !== undefined || n.allowedTypes !== undefined || n.fixed !== undefined ||
   n.pattern !== undefined || n.binding !== undefined || n.minValue !== undefined || n.maxValue !== undefined || n.invariants.length > 0 || n.children.length > 0 ||
   (n.slicing !== undefined && n.slicing.slices.length > 0);

@@ -4,10 +4,13 @@ import type { ConstraintNode } from './profile-model';
 
 /**
  * Slicing: which slice an item of a repeating (or choice) element belongs to, decided by discriminators.
- * Supported here: `value` and `pattern` discriminators over a plain path (read from the slice's fixed[x] /
- * pattern[x], or an extension slice's type profile for `url`), and `type` on `$this`. Anything else (`profile`,
- * `exists`, `resolve()`, `ofType()`, `extension(…)`) marks the slicing unsupported: it is then not checked at all,
- * rather than guessed. See: https://hl7.org/fhir/R4/profiling.html#discriminator
+ * Supported: `value` / `pattern` over a plain path (read from the slice's fixed[x] / pattern[x] at that path or
+ * projected from one declared higher up, or an extension slice's type profile for `url`), `exists`, `type` (on
+ * `$this` or a path: the datatype, or the resourceType of a resource), and `profile` (the value conforms to the
+ * profile the slice names at that path). A slice that declares nothing for one of several discriminators is not
+ * constrained by it. Anything else (`resolve()`, `ofType()`, `extension(…)` paths) marks the slicing unsupported:
+ * it is then not checked at all, rather than guessed.
+ * See: https://hl7.org/fhir/R4/profiling.html#discriminator
  */
 export interface Slicing {
   readonly rules: ElementDefinitionSlicing;
@@ -21,7 +24,7 @@ export interface Slice {
   readonly min: number;
   readonly max: number;
   readonly node: ConstraintNode;
-  match?: (item: SliceItem) => boolean;
+  match?: SliceTest;
 }
 
 /** One instance value of the sliced element, with its datatype (known from the JSON key for choice types). */
@@ -29,6 +32,13 @@ export interface SliceItem {
   readonly value: unknown;
   readonly type: string;
 }
+
+/** What a discriminator may need from the validator: does a value conform to a profile? */
+export interface SliceHooks {
+  conforms(value: unknown, profile: string): boolean;
+}
+
+export type SliceTest = (item: SliceItem, hooks: SliceHooks) => boolean;
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -38,25 +48,37 @@ export function compileSlicing(slicing: Slicing): void {
   slicing.discriminators = discriminators.map((d) => `${d.type}:${d.path}`);
   if (discriminators.length === 0) slicing.supported = false;
   for (const slice of slicing.slices) {
-    const tests = discriminators.map((d) => discriminatorTest(d.type, d.path, slice.node));
-    if (tests.some((t) => t === undefined)) {
+    const segmentsOk = discriminators.every((d) => d.path === '$this' || d.path.split('.').every((s) => /^[A-Za-z][A-Za-z0-9]*$/.test(s)));
+    const tests = segmentsOk ? discriminators.map((d) => discriminatorTest(d.type, d.path, slice.node)) : [];
+    const ready = tests.filter((t): t is SliceTest => t !== undefined);
+    if (ready.length === 0) {
       slicing.supported = false;
       return;
     }
-    const ready = tests as Array<(item: SliceItem) => boolean>;
-    slice.match = (item) => ready.every((t) => t(item));
+    slice.match = (item, hooks) => ready.every((t) => t(item, hooks));
   }
 }
 
-function discriminatorTest(kind: string, path: string, node: ConstraintNode): ((item: SliceItem) => boolean) | undefined {
+function discriminatorTest(kind: string, path: string, node: ConstraintNode): SliceTest | undefined {
+  const segments = path === '$this' ? [] : path.split('.');
+  const at = nodeAt(node, segments, 0);
   if (kind === 'type') {
-    if (path !== '$this') return undefined;
-    const types = new Set(node.types);
-    return (item) => types.has(item.type);
+    const types = new Set(segments.length === 0 ? node.types : at?.types ?? []);
+    if (types.size === 0) return undefined;
+    if (segments.length === 0) return (item) => types.has(item.type);
+    return (item) => valuesAt(item.value, segments).some((v) => isObject(v) && types.has(String(v.resourceType)));
+  }
+  if (kind === 'profile') {
+    const profiles = at?.typeProfiles ?? [];
+    if (profiles.length === 0) return undefined;
+    return (item, hooks) => valuesAt(item.value, segments).some((v) => profiles.some((p) => hooks.conforms(v, p)));
+  }
+  if (kind === 'exists') {
+    if (at?.min === undefined && at?.max === undefined) return undefined;
+    const present = (at.min ?? 0) > 0;
+    return (item) => (valuesAt(item.value, segments).length > 0) === present;
   }
   if (kind !== 'value' && kind !== 'pattern') return undefined;
-  const segments = path === '$this' ? [] : path.split('.');
-  if (segments.some((s) => !/^[A-Za-z][A-Za-z0-9]*$/.test(s))) return undefined;
   const expected = expectedAt(node, segments);
   if (expected === undefined) return undefined;
   return (item) => valuesAt(item.value, segments).some((v) => expected(v));
@@ -65,14 +87,11 @@ function discriminatorTest(kind: string, path: string, node: ConstraintNode): ((
 /** The fixed/pattern value the slice declares at a discriminator path, as a predicate. */
 function expectedAt(node: ConstraintNode, segments: string[]): ((v: unknown) => boolean) | undefined {
   const at = declaredAt(node, segments, 0);
-  if (at?.fixed !== undefined) {
-    const fixed = at.fixed;
-    return (v) => deepEqual(v, fixed);
-  }
-  if (at?.pattern !== undefined) {
-    const pattern = at.pattern;
-    return (v) => containsPattern(v, pattern);
-  }
+  if (at !== undefined) return at.fixed !== undefined ? (v) => deepEqual(v, at.fixed) : (v) => containsPattern(v, at.pattern);
+  // A value declared higher up, e.g. fixedContactPoint { use: home } on the slice with discriminator `use`.
+  const own = node.fixed ?? node.pattern;
+  const projected = own === undefined ? [] : valuesAt(own, segments);
+  if (segments.length > 0 && projected.length === 1) return (v) => deepEqual(v, projected[0]);
   // Extensions are sliced by url; the slice names the extension through its type profile.
   const url = segments.length === 1 && segments[0] === 'url' ? node.typeProfile : undefined;
   return url === undefined ? undefined : (v) => v === url;
@@ -85,14 +104,23 @@ function expectedAt(node: ConstraintNode, segments: string[]): ((v: unknown) => 
  */
 function declaredAt(node: ConstraintNode, segments: string[], i: number): ConstraintNode | undefined {
   if (i === segments.length) return node.fixed !== undefined || node.pattern !== undefined ? node : undefined;
-  const candidates = [node.children, ...(node.slicing?.slices ?? []).map((s) => s.node.children)].flat();
-  for (const c of candidates) {
+  for (const c of childrenOf(node)) {
     if (c.name !== segments[i]) continue;
     const found = declaredAt(c, segments, i + 1);
     if (found) return found;
   }
   return undefined;
 }
+
+/** The (first) node at a path below the slice, for type / profile / exists discriminators. */
+function nodeAt(node: ConstraintNode, segments: string[], i: number): ConstraintNode | undefined {
+  if (i === segments.length) return node;
+  const next = childrenOf(node).find((c) => c.name === segments[i] || c.name === `${segments[i] ?? ''}[x]`);
+  return next === undefined ? undefined : nodeAt(next, segments, i + 1);
+}
+
+const childrenOf = (node: ConstraintNode): ConstraintNode[] =>
+  [node.children, ...(node.slicing?.slices ?? []).map((s) => s.node.children)].flat();
 
 /** FHIRPath-style navigation: every value reached through the path, arrays flattened. */
 function valuesAt(value: unknown, segments: string[]): unknown[] {
