@@ -7,6 +7,7 @@ import type { HttpSettings } from './http/deps';
 import type { VerifyAccessToken } from './http/plugins/smart-auth';
 import { createServer } from './http/server';
 import { loadMappings } from './mapping';
+import { watchMappings } from './mapping/watch';
 import type { CompiledMapping } from './mapping/types';
 import { createDelivery, loadOrCreateClientKey, type ClientKey } from './delivery';
 import { createMetrics } from './ops/metrics';
@@ -88,6 +89,11 @@ export interface RunningBridge {
 export async function startBridge(initial: Config, logger: Logger = createLogger(initial)): Promise<RunningBridge> {
   const engines = compileEngines(initial);
   const store = openStore(initial);
+  // Hot reload: a changed mapping file is recompiled and swapped in; a broken one is refused, the old set stays.
+  const watcher = watchMappings(initial.mappingsDir, {
+    initial: engines.mappings,
+    onReload: (r) => (r.ok ? logger.info({ mappings: r.ids }, 'mappings reloaded') : logger.error({ err: r.error.message }, 'mapping reload refused; the previous mappings stay in service')),
+  });
   try {
     let config = initial;
     const settings = httpSettings(config);
@@ -95,7 +101,7 @@ export async function startBridge(initial: Config, logger: Logger = createLogger
     const clientKey = await loadOrCreateClientKey(config.dataDir, config.ehr?.clientAlg ?? 'ES384');
     const metrics = createMetrics();
     const server = await createServer({
-      settings, store, ...engines, verifyAccessToken: (token) => verify(token), logger, metrics, now: Date.now,
+      settings, store, ...engines, mappings: watcher.registry, verifyAccessToken: (token) => verify(token), logger, metrics, now: Date.now,
       clientJwks: { keys: [clientKey.publicJwk as Record<string, unknown>] },
     });
     await server.start();
@@ -108,12 +114,14 @@ export async function startBridge(initial: Config, logger: Logger = createLogger
     }
     logger.info({ url: server.info.uri, publicUrl: config.publicUrl, mappings: engines.mappings.map((m) => m.id), devIssuer: config.devIssuer }, 'listening');
     const stop = async () => {
+      watcher.close();
       await server.stop({ timeout: 10_000 });
       await delivery?.stop();
       await store.close();
     };
     return { server, store, config, stop };
   } catch (error) {
+    watcher.close();
     await store.close();
     throw error;
   }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { CompiledMapping } from '../mapping/types';
+import type { MappingRegistry } from '../mapping/registry';
 import type { Metrics } from '../ops/metrics';
 import type { Store } from '../store/port';
 import type { Validator } from '../validation/port';
@@ -29,7 +29,8 @@ export interface HttpSettings {
 export interface HttpDeps {
   settings: HttpSettings;
   store: Store;
-  mappings: readonly CompiledMapping[];
+  /** The mappings in service; hot reload swaps the set behind `current()`. */
+  mappings: MappingRegistry;
   validator: Validator;
   verifyAccessToken: VerifyAccessToken;
   logger: Logger;

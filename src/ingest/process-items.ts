@@ -2,6 +2,7 @@ import type { Device, Observation, OperationOutcome, OperationOutcomeIssue } fro
 import { FhirError, hasErrors } from '../errors/fhir-error';
 import type { CompiledMapping, DeviceContext } from '../mapping/types';
 import { selectMapping } from '../mapping';
+import { mergeObservations } from '../mapping/medtech';
 import type { Validator } from '../validation/port';
 
 /**
@@ -61,7 +62,11 @@ export function processItems(items: readonly unknown[], device: DeviceContext, o
       }
       for (const r of produced) {
         if (r.resourceType === 'Device') devices.set(r.id ?? '', r);
-        else observations.set(r.id ?? '', r);
+        else {
+          // Two items producing one Observation (a MedTech hourly stream): merge, as MedTech does with the stored one.
+          const earlier = observations.get(r.id ?? '');
+          observations.set(r.id ?? '', earlier ? mergeObservations(earlier, r) : r);
+        }
       }
       results.push({ item: index, status: 'accepted', mapping, resources: produced.map((r) => `${r.resourceType}/${r.id}`) });
     } catch (error) {

@@ -1,4 +1,5 @@
 import type { Device, Observation } from 'fhir/r4';
+import type { Trace } from './trace';
 
 /**
  * Contract of the mapping stage (pure: no I/O, no config, no Hapi).
@@ -21,6 +22,12 @@ export interface MapInput {
   location?: string;
 }
 
+/** What the transport knows about how a payload arrived, for `match: { topic: … }` rules. */
+export interface MatchContext {
+  /** MQTT topic the payload was published on. */
+  topic?: string;
+}
+
 export interface MapOutput {
   device: Device;
   observations: Observation[];
@@ -31,8 +38,14 @@ export interface CompiledMapping {
   readonly title: string;
   /** File the mapping was compiled from (for error messages). */
   readonly source: string;
+  /** `iomt` (our mapping language, the default) or `medtech` (a MedTech template pair). */
+  readonly kind?: 'iomt' | 'medtech';
   /** True when this mapping's match rule accepts the payload. */
-  matches(payload: unknown): boolean;
-  /** Map one payload item. Throws FhirError (422, issues with `expression`) when it cannot. */
-  map(input: MapInput): MapOutput;
+  matches(payload: unknown, context?: MatchContext): boolean;
+  /**
+   * Map one payload item. Throws FhirError (422, issues with `expression`) when it cannot.
+   * With `trace`, every step (expressions and results, conversions, produced resources) is appended to it:
+   * the debugger runs this very function.
+   */
+  map(input: MapInput, trace?: Trace): MapOutput;
 }

@@ -7,6 +7,7 @@ import pino from 'pino';
 import { accessTokenVerifier, compileEngines, httpSettings } from '../../src/bridge';
 import { loadConfig, type Config } from '../../src/config';
 import { createServer } from '../../src/http/server';
+import { mappingRegistry } from '../../src/mapping/registry';
 import { signDeviceToken } from '../../src/ingest';
 import { createMetrics, type Metrics } from '../../src/ops/metrics';
 import { issueDevToken, loadOrCreateDevIssuerKey, type DevIssuerKey } from '../../src/smart';
@@ -78,7 +79,7 @@ export async function createTestBridge(env: Record<string, string> = {}, { now =
   // Logs are kept, not discarded: tests read error codes from them and check no token is ever written.
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
   const server = await createServer({
-    settings: httpSettings(config), store, ...enginesFor(config), verifyAccessToken: await accessTokenVerifier(config, now),
+    settings: httpSettings(config), store, ...enginesFor(config), mappings: mappingRegistry(enginesFor(config).mappings), verifyAccessToken: await accessTokenVerifier(config, now),
     logger, metrics, now,
   });
   await server.initialize();

@@ -3,6 +3,7 @@ import { buildIngestAuditEvent } from '../../audit';
 import { FhirError, notFound, unprocessable } from '../../errors/fhir-error';
 import { authenticateDevice, parseIngestBody } from '../../ingest';
 import { processItems } from '../../ingest/process-items';
+import { mergeWithStored } from '../../mapping/medtech';
 import type { HttpDeps } from '../deps';
 import { refusalOf } from '../plugins/outcomes';
 
@@ -42,12 +43,13 @@ function handler(deps: HttpDeps) {
     if (await store.hasJti(auth.device.id, auth.jti)) return replayed(request, h, deps);
     refuseEncoded(request);
     const mappingId = request.params.mappingId as string | undefined;
-    if (mappingId !== undefined && !deps.mappings.some((m) => m.id === mappingId)) {
+    const mappings = deps.mappings.current(); // one set for the whole request, even if a reload swaps it now
+    if (mappingId !== undefined && !mappings.some((m) => m.id === mappingId)) {
       throw notFound(`No mapping with id '${mappingId}'`, 'mappingId');
     }
     const items = parseIngestBody(raw, request.headers['content-type'] as string | undefined, { maxItems: settings.ingestMaxItems, maxDepth: settings.ingestMaxDepth });
     const processed = processItems(items, { deviceId: auth.device.id, patient: auth.device.patient }, {
-      mappings: deps.mappings, validator: deps.validator, mappingId,
+      mappings, validator: deps.validator, mappingId,
     });
     for (const r of processed.results) if (r.status === 'rejected') metrics.readingsRejected.inc({ reason: r.outcome?.issue[0]?.code ?? 'unknown' });
     if (processed.accepted === 0) {
@@ -55,6 +57,8 @@ function handler(deps: HttpDeps) {
         resourceType: 'OperationOutcome', issue: processed.results.flatMap((r) => r.outcome?.issue ?? []),
       });
     }
+    // MedTech windows (hourly/daily SampledData) extend the stored Observation instead of replacing it.
+    processed.resources = await mergeWithStored(processed.resources, (id) => store.read('Observation', id));
     const audit = buildIngestAuditEvent({
       deviceId: auth.device.id, outcome: 'success', recorded: new Date(deps.now()), requestId: request.info.id,
       sourceAddress: request.info.remoteAddress, entities: processed.resources.map((r) => `${r.resourceType}/${r.id}`),
