@@ -14,6 +14,8 @@ export interface Fault {
   body?: string;
   location?: string;
   hang?: boolean;
+  /** Answer normally after this many milliseconds. */
+  delayMs?: number;
   reset?: boolean;
   partial?: boolean;
   dropAfterCommit?: boolean;
@@ -38,6 +40,8 @@ export interface FaultEhr {
   /** Tokens issued; `revokeAll()` makes the EHR answer 401 to them. */
   tokensIssued: string[];
   revokeAll(): void;
+  /** Resolves once `predicate` holds, checked after every request (event-driven, no polling). */
+  waitFor(predicate: () => boolean): Promise<void>;
   /** Counts per kind of request: `token`, `transaction`, `read`, `search`. */
   counts: Record<string, number>;
   close(): Promise<void>;
@@ -65,8 +69,19 @@ export async function startFaultEhr(options: FaultEhrOptions): Promise<FaultEhr>
   const count = (k: string): void => void (state.counts[k] = (state.counts[k] ?? 0) + 1);
   const table = (type: string): Map<string, Resource> => store.get(type) ?? store.set(type, new Map()).get(type)!;
 
+  const waiters: Array<{ predicate: () => boolean; resolve: () => void }> = [];
+  function checkWaiters(): void {
+    for (const w of [...waiters]) {
+      if (w.predicate()) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  }
   const server: Server = createServer((req, res) => {
-    void handle(req, res).catch((e: unknown) => send(res, 500, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: String(e) }] }));
+    void handle(req, res)
+      .catch((e: unknown) => send(res, 500, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: String(e) }] }))
+      .finally(checkWaiters);
   });
   server.on('connection', (s) => {
     sockets.add(s);
@@ -78,6 +93,7 @@ export async function startFaultEhr(options: FaultEhrOptions): Promise<FaultEhr>
     const body = await readBody(req);
     const fault = takeFault(url.pathname);
     if (fault?.hang) return;
+    if (fault?.delayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
     if (fault?.reset) return void req.socket.destroy();
     if (fault?.status !== undefined) {
       const headers: Record<string, string> = {};
@@ -196,6 +212,10 @@ export async function startFaultEhr(options: FaultEhrOptions): Promise<FaultEhr>
     tokensIssued: state.issued,
     revokeAll: () => state.tokens.clear(),
     counts: state.counts,
+    waitFor: (predicate) => new Promise<void>((resolve) => {
+      if (predicate()) resolve();
+      else waiters.push({ predicate, resolve });
+    }),
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
