@@ -74,7 +74,7 @@ function wrap(engine: Engine, defs: DefinitionSet): Validator {
 }
 
 function compileEngine(defs: DefinitionSet, options: ValidatorOptions): Engine {
-  const core = defs.structureDefinitions.filter((sd) => sd.derivation !== 'constraint' && sd.kind !== 'logical');
+  const core = defs.structureDefinitions.filter((sd) => !isConstraint(sd) && sd.kind !== 'logical');
   const models = new Map<string, TypeModel>();
   const baseIndex: BaseIndexMap = new Map();
   for (const sd of core) {
@@ -92,7 +92,7 @@ function compileProfiles(defs: DefinitionSet, base: Omit<BaseContext, 'extension
   const profiles = new Map<string, CompiledProfile>();
   for (const sd of sds.values()) {
     // Extension definitions (~400 in R4) are compiled on first use: most are never met.
-    if (sd.derivation === 'constraint' && sd.kind !== 'logical' && sd.snapshot && sd.type !== 'Extension') {
+    if (isConstraint(sd) && sd.kind !== 'logical' && sd.snapshot && sd.type !== 'Extension') {
       profiles.set(sd.url, compileProfile(sd, baseIndex, lineage(sd, sds)));
     }
   }
@@ -117,11 +117,22 @@ function extensionLookup(sds: ReadonlyMap<string, StructureDefinition>, baseInde
   };
 }
 
+/**
+ * A profile: derivation `constraint`, or a StructureDefinition that mislabels itself `specialization` while
+ * constraining the core type of the same name (no new type can be named like a core one). The reference
+ * validator treats those as profiles too (fhir-test-cases ad-practitioner).
+ */
+function isConstraint(sd: StructureDefinition): boolean {
+  if (sd.derivation === 'constraint') return true;
+  return sd.baseDefinition === `${CORE}${sd.type}` && sd.url !== `${CORE}${sd.type}`;
+}
+const CORE = 'http://hl7.org/fhir/StructureDefinition/';
+
 /** The profile and its constraint ancestors, following baseDefinition. */
 function lineage(sd: StructureDefinition, sds: ReadonlyMap<string, StructureDefinition>): Set<string> {
   const out = new Set<string>();
   for (let at: StructureDefinition | undefined = sd; at && !out.has(at.url); at = sds.get(at.baseDefinition ?? '')) {
-    if (at.derivation !== 'constraint') break;
+    if (!isConstraint(at)) break;
     out.add(at.url);
   }
   return out;
