@@ -2,7 +2,8 @@ import Boom from '@hapi/boom';
 import type { Plugin, Request } from '@hapi/hapi';
 import { FhirError, forbidden, unauthorized } from '../../errors/fhir-error';
 import type { AccessContext, Interaction } from '../../smart/contracts';
-import { isPermitted } from '../../smart/scopes';
+import { restrictionFilter, type SearchFilter } from '../../smart/query-restrictions';
+import { permittedQueries } from '../../smart/scopes';
 
 export type VerifyAccessToken = (token: string) => Promise<AccessContext>;
 
@@ -46,22 +47,41 @@ export const smartAuthPlugin: Plugin<{ verify: VerifyAccessToken }> = {
 export const accessOf = (request: Request): AccessContext =>
   (request.auth.credentials as unknown as { access: AccessContext }).access;
 
-/** What a request may see: everything, or one patient's compartment. */
-export type Grant = { compartment?: undefined } | { compartment: string };
+/**
+ * What a request may see: everything, or one patient's compartment; and, under query-restricted scopes,
+ * only resources matching one of `restrictions` (undefined = no restriction).
+ */
+export interface Grant {
+  compartment?: string;
+  restrictions?: readonly SearchFilter[];
+}
+
+/**
+ * `null` when an unrestricted permission grants the interaction; otherwise the enforceable restrictions
+ * (empty = not granted). A restriction we cannot enforce grants nothing (fail closed).
+ */
+function grantedFilters(perms: AccessContext['permissions'], resourceType: string, interaction: Interaction): SearchFilter[] | null {
+  const queries = permittedQueries(perms, resourceType, interaction);
+  if (queries === null) return null;
+  return queries.map((q) => restrictionFilter(resourceType, q)).filter((f): f is SearchFilter => f !== undefined);
+}
 
 /**
  * Checks the token's permissions for one interaction. `system/` and `user/` scopes grant the type;
- * `patient/` scopes grant it only inside the launch patient's compartment.
+ * `patient/` scopes grant it only inside the launch patient's compartment. Query-restricted scopes
+ * (SMART v2) grant only matching resources. When both kinds grant it, the wider-context grant is used:
+ * a subset of the token's rights, never more.
  * See: https://hl7.org/fhir/smart-app-launch/STU2.2/scopes-and-launch-context.html
  */
 export function authorize(request: Request, resourceType: string, interaction: Interaction): Grant {
   const access = accessOf(request);
-  const wide = access.permissions.filter((p) => p.context !== 'patient');
-  if (isPermitted(wide, resourceType, interaction)) return {};
-  const narrow = access.permissions.filter((p) => p.context === 'patient');
-  if (isPermitted(narrow, resourceType, interaction)) {
+  const wide = grantedFilters(access.permissions.filter((p) => p.context !== 'patient'), resourceType, interaction);
+  if (wide === null) return {};
+  if (wide.length > 0) return { restrictions: wide };
+  const narrow = grantedFilters(access.permissions.filter((p) => p.context === 'patient'), resourceType, interaction);
+  if (narrow === null || narrow.length > 0) {
     if (!access.patient) throw forbidden('ERR_NO_PATIENT_CONTEXT', 'A patient/ scope needs a patient in the launch context');
-    return { compartment: access.patient };
+    return narrow === null ? { compartment: access.patient } : { compartment: access.patient, restrictions: narrow };
   }
   throw forbidden('ERR_INSUFFICIENT_SCOPE', `The token's scopes do not allow '${interaction}' on ${resourceType}`);
 }

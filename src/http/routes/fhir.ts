@@ -4,6 +4,8 @@ import { forbidden, notFound } from '../../errors/fhir-error';
 import { capabilityStatement, parseDeviceSearch, parseObservationSearch, searchsetBundle } from '../../fhir';
 import type { HttpDeps } from '../deps';
 import { FHIR_JSON } from '../plugins/outcomes';
+import { restrictSearch, satisfiesRestriction } from '../../smart/query-restrictions';
+import type { SearchPage } from '../../store/port';
 import { authorize, type Grant } from '../plugins/smart-auth';
 import { auditAccess, auditAccessRefusal } from './access-audit';
 
@@ -31,6 +33,15 @@ function confine(values: string[] | undefined, grant: Grant): string[] | undefin
   return [own];
 }
 
+/** Inside the compartment (if any) and matching a query restriction (if any). */
+function visibleUnder(grant: Grant, resource: Device | Observation): boolean {
+  if (grant.compartment !== undefined && patientOf(resource) !== `Patient/${grant.compartment}`) return false;
+  return grant.restrictions === undefined || satisfiesRestriction(resource, grant.restrictions);
+}
+
+/** A search that cannot match anything under the token's restrictions answers an empty page, not an error. */
+const NOTHING: SearchPage<never> = { total: 0, resources: [] };
+
 function fhirJson(h: ResponseToolkit, body: unknown, status = 200) {
   return h.response(body as object).code(status).type(FHIR_JSON);
 }
@@ -42,9 +53,9 @@ function readRoute(deps: HttpDeps, type: SearchableType): ServerRoute {
     async handler(request, h) {
       const grant = authorize(request, type, 'r');
       const resource = (await deps.store.read(type, String(request.params.id))) as Device | Observation | undefined;
-      // Out-of-compartment reads answer 404, not 403: existence is not disclosed (SECURITY-CASES 14).
-      const visible = resource && (grant.compartment === undefined || patientOf(resource) === `Patient/${grant.compartment}`);
-      if (!visible) throw notFound(`${type}/${request.params.id} is not known`, `${type}.id`);
+      // Out-of-compartment reads, and resources outside a query-restricted scope (SECURITY-CASES 15),
+      // answer 404, not 403: existence is not disclosed (SECURITY-CASES 14).
+      if (!resource || !visibleUnder(grant, resource)) throw notFound(`${type}/${request.params.id} is not known`, `${type}.id`);
       await auditAccess(deps, request, { interaction: 'read', entities: [`${type}/${resource.id}`], outcome: 'success' });
       return fhirJson(h, resource).header('ETag', `W/"${resource.meta?.versionId ?? '1'}"`);
     },
@@ -67,12 +78,14 @@ function searchRoute(deps: HttpDeps, type: SearchableType): ServerRoute {
         const query = parseObservationSearch(params, limits);
         query.subject = confine(query.subject, grant);
         ({ count, offset } = query);
-        page = await deps.store.searchObservations(query);
+        const restricted = grant.restrictions ? restrictSearch(query, grant.restrictions) : query;
+        page = restricted ? await deps.store.searchObservations(restricted) : NOTHING;
       } else {
         const query = parseDeviceSearch(params, limits);
         query.patient = confine(query.patient, grant);
         ({ count, offset } = query);
-        page = await deps.store.searchDevices(query);
+        const restricted = grant.restrictions ? restrictSearch(query, grant.restrictions) : query;
+        page = restricted ? await deps.store.searchDevices(restricted) : NOTHING;
       }
       await auditAccess(deps, request, { interaction: 'search-type', entities: page.resources.map((r) => `${type}/${r.id}`), outcome: 'success' });
       return fhirJson(h, searchsetBundle({
