@@ -3,6 +3,7 @@ import type { Issues } from './issues';
 import { checkExtension, type ExtensionDefinition, type ExtensionSite } from './extension-check';
 import type { CompiledInvariant, InvariantEnv } from './invariants';
 import type { PrimitiveCheck } from './primitives';
+import { checkReference, indexContainer, type ContainerIndex } from './reference-check';
 import type { CompiledProfile } from './profile-model';
 import type { PropRule, TypeModel } from './type-model';
 import { checkTypeRules } from './type-rules';
@@ -31,7 +32,14 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
  * formats, one type per choice element, required bindings and the native invariants.
  * See: https://hl7.org/fhir/R4/json.html and https://hl7.org/fhir/R4/validation.html
  */
-export function checkResource(ctx: BaseContext, issues: Issues, value: unknown, expr: string, rootResource?: unknown): void {
+export function checkResource(
+  ctx: BaseContext,
+  issues: Issues,
+  value: unknown,
+  expr: string,
+  rootResource?: unknown,
+  container?: ContainerIndex,
+): void {
   if (!isObject(value)) {
     issues.error('structure', 'A resource must be a JSON object', expr === '' ? undefined : expr);
     return;
@@ -43,7 +51,7 @@ export function checkResource(ctx: BaseContext, issues: Issues, value: unknown, 
     issues.error(typeof rt === 'string' ? 'structure' : 'required', text, expr === '' ? 'resourceType' : `${expr}.resourceType`);
     return;
   }
-  const env: InvariantEnv = { resource: value, rootResource: rootResource ?? value };
+  const env: InvariantEnv = { resource: value, rootResource: rootResource ?? value, container: indexContainer(value) ?? container };
   const at = expr === '' ? model.name : expr;
   checkObject(ctx, issues, env, model, value, at, { names: [model.name], isResource: true, canonical: model.props.has('url') && model.props.has('status') });
   if (model.name === 'Bundle') checkTypeRules(ctx.valueSets, issues, 'Bundle', value, at);
@@ -134,7 +142,7 @@ function checkItem(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop: Pr
   }
   if (prop.type === 'Resource' || ctx.models.get(prop.type)?.isResource) {
     // %rootResource of a contained resource is its container; a Bundle entry is its own root.
-    checkResource(ctx, issues, item, at, el.name === 'contained' ? env.rootResource : undefined);
+    checkResource(ctx, issues, item, at, el.name === 'contained' ? env.rootResource : undefined, env.container);
     return;
   }
   const model = !prop.shadow && el.children ? el.children() : ctx.models.get(prop.type);
@@ -145,6 +153,10 @@ function checkItem(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop: Pr
   }
   if (prop.shadow) return;
   checkTypeRules(ctx.valueSets, issues, prop.type, item, at);
+  if (prop.type === 'Reference') {
+    const scope = { root: env.rootResource, container: env.container };
+    checkReference(issues, item, at, el.targets, scope, (t) => ctx.models.get(t)?.isResource === true);
+  }
   if (el.binding !== undefined) checkBinding(ctx.valueSets, issues, el.binding, prop.type, item, at);
   else if (el.extensible !== undefined) checkBinding(ctx.valueSets, issues, el.extensible, prop.type, item, at, '', 'warning');
   runInvariants(issues, el.invariants, item, at, env);

@@ -1,5 +1,6 @@
 import type { ElementDefinitionConstraint } from 'fhir/r4';
 import { compileFhirPath } from './fhirpath-invariant';
+import type { ContainerIndex } from './reference-check';
 
 /**
  * FHIRPath invariants. The cheap, frequent ones (ext-1, obs-*, vs-*, qty-3, …) are evaluated natively, without a
@@ -20,6 +21,8 @@ export interface InvariantEnv {
    * knows the element types (`%context.type()`).
    */
   readonly rebase?: { readonly from: string; readonly to: string };
+  /** The enclosing Bundle / Parameters, for resolving references between the resources it carries. */
+  readonly container?: ContainerIndex;
 }
 export type InvariantTest = (value: unknown, env: InvariantEnv) => boolean;
 

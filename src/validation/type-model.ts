@@ -29,6 +29,8 @@ export interface ElementRule {
   readonly keys: string[];
   /** Canonical of a required binding, if any. */
   readonly binding?: string;
+  /** Resource types a Reference may point at; undefined when any resource will do. */
+  readonly targets?: ReadonlySet<string>;
   /** Canonical of an extensible binding, if any (checked as a warning). */
   readonly extensible?: string;
   readonly invariants: CompiledInvariant[];
@@ -129,6 +131,7 @@ function addElement(
     keys,
     binding: el.binding?.strength === 'required' ? el.binding.valueSet : undefined,
     extensible: el.binding?.strength === 'extensible' ? el.binding.valueSet : undefined,
+    targets: referenceTargets(el),
     invariants: compileInvariants(el.constraint, ownConstraint, el.path),
     children: hasChildren ? () => build(childPath) : undefined,
   };
@@ -145,4 +148,12 @@ function addElement(
   }
   model.elements.push(rule);
   if (rule.min > 0) model.required.push(rule);
+}
+
+/** Target resource types of an element's Reference type, from targetProfile (core URLs name the type). */
+export function referenceTargets(el: ElementDefinition): ReadonlySet<string> | undefined {
+  const profiles = (el.type ?? []).filter((t) => t.code === 'Reference').flatMap((t) => t.targetProfile ?? []);
+  if (profiles.length === 0) return undefined;
+  const names = profiles.map((p) => p.slice(p.lastIndexOf('/') + 1).split('|')[0] ?? '');
+  return names.includes('Resource') ? undefined : new Set(names);
 }
