@@ -2,6 +2,7 @@ import { checkResource, runInvariants, type BaseContext } from './base-check';
 import { checkBinding } from './bindings';
 import { containsPattern, deepEqual } from './fixed-pattern';
 import { fromProfile, Issues } from './issues';
+import { indexContainer, resolveReference, typeOfReference } from './reference-check';
 import type { InvariantEnv } from './invariants';
 import type { CompiledProfile, ConstraintNode } from './profile-model';
 import type { SliceHooks, Slicing, SliceItem } from './slicing';
@@ -32,7 +33,7 @@ export function checkProfile(
   profile: CompiledProfile,
   resource: Json,
   expr: string = profile.type,
-  env: InvariantEnv = { resource, rootResource: resource },
+  env: InvariantEnv = { resource, rootResource: resource, container: indexContainer(resource) },
 ): void {
   const run: Run = { ctx, issues, suffix: fromProfile(profile.url), env };
   checkItem(run, profile.root, { value: resource, type: profile.type, expr });
@@ -77,6 +78,7 @@ function checkItem(run: Run, node: ConstraintNode, item: Item): void {
     run.issues.error('structure', `${node.id}: resource type ${String(value.resourceType)} is not allowed here (allowed: ${allowed})${run.suffix}`, expr);
   }
   if (node.typeProfiles !== undefined && !node.types.includes('Extension') && value !== undefined) checkTypeProfiles(run, node, value, expr);
+  if ((node.targetTypes !== undefined || node.targetProfiles !== undefined) && isObject(value)) checkTargets(run, node, value, expr);
   if (node.fixed !== undefined && !deepEqual(value, node.fixed)) {
     const text = `${node.id}: value must be exactly ${JSON.stringify(node.fixed)}, found ${value === undefined ? 'no value' : JSON.stringify(value)}`;
     run.issues.error('value', `${text}${run.suffix}`, expr);
@@ -92,7 +94,8 @@ function checkItem(run: Run, node: ConstraintNode, item: Item): void {
   // Inside a contained resource, %resource is that resource. See: https://hl7.org/fhir/R4/fhirpath.html#variables
   const contained = typeof value.resourceType === 'string' && value !== run.env.resource;
   const rebase = { from: node.id.replace(/:[^.]+/g, ''), to: String(value.resourceType) };
-  const inner = contained ? { ...run, env: { resource: value, rootResource: run.env.rootResource, rebase } } : run;
+  const root = node.name === 'contained' ? run.env.rootResource : value;
+  const inner = contained ? { ...run, env: { resource: value, rootResource: root, rebase, container: indexContainer(value) ?? run.env.container } } : run;
   for (const child of node.children) checkElement(inner, child, value, expr);
 }
 
@@ -170,5 +173,23 @@ function checkTypeProfiles(run: Run, node: ConstraintNode, value: unknown, expr:
   }
   if (!urls.some((u) => conforms(run, value, u))) {
     run.issues.error('structure', `${node.id}: the value conforms to none of the profiles ${urls.join(', ')}${run.suffix}`, expr);
+  }
+}
+
+/** A Reference narrowed by the profile: to core types, or to resources meeting profiles (checked when resolvable). */
+function checkTargets(run: Run, node: ConstraintNode, ref: Json, expr: string): void {
+  if (typeof ref.reference !== 'string') return;
+  const resolved = resolveReference(ref.reference, { root: run.env.rootResource, container: run.env.container });
+  if (node.targetTypes !== undefined) {
+    const type = resolved !== undefined ? String(resolved.resourceType) : typeOfReference(ref.reference);
+    if (type !== undefined && !node.targetTypes.has(type)) {
+      const text = `${node.id}: the reference points at a ${type}, allowed: ${[...node.targetTypes].join(', ')}`;
+      run.issues.error('structure', `${text}${run.suffix}`, expr);
+    }
+  }
+  const profiles = node.targetProfiles ?? [];
+  if (resolved !== undefined && profiles.length > 0 && !profiles.some((p) => conforms(run, resolved, p))) {
+    const text = `${node.id}: the referenced resource ${ref.reference} does not conform to ${profiles.join(' or ')}`;
+    run.issues.error('structure', `${text}${run.suffix}`, expr);
   }
 }

@@ -34,6 +34,9 @@ export interface ConstraintNode {
   readonly typeProfile?: string;
   /** Profiles the value must conform to (type[].profile, not the core type itself), for checks and `profile` discriminators. */
   readonly typeProfiles?: readonly string[];
+  /** Reference targets narrowed by the profile: core types, and profiles the referenced resource must meet. */
+  targetTypes?: ReadonlySet<string>;
+  targetProfiles?: readonly string[];
   /** Resource types allowed where the base says `Resource` (Bundle.entry.resource, contained, Parameters…). */
   resourceTypes?: ReadonlySet<string>;
   min?: number;
@@ -110,6 +113,7 @@ function newNode(el: ElementDefinition, base: BaseIndex): ConstraintNode {
   if (parseMax(el.max) < parseMax(el.base?.max ?? '*')) node.max = parseMax(el.max);
   if (isChoice && types.length > 0 && types.length < baseTypes.length) node.allowedTypes = new Set(types);
   if (baseTypes.length === 1 && baseTypes[0] === 'Resource' && types.length > 0 && !types.includes('Resource')) node.resourceTypes = new Set(types);
+  narrowTargets(node, el, baseEl);
   if (el.binding?.strength === 'required' && el.binding.valueSet && !sameRequired(el, baseEl) && !relaxed(el)) {
     node.binding = el.binding.valueSet;
   }
@@ -135,6 +139,19 @@ function newInvariants(el: ElementDefinition, baseEl: ElementDefinition | undefi
   return compileInvariants(el.constraint, (c) => !known.has(c.key), el.path);
 }
 
+const CORE = 'http://hl7.org/fhir/StructureDefinition/';
+
+function narrowTargets(node: ConstraintNode, el: ElementDefinition, baseEl: ElementDefinition | undefined): void {
+  const targets = (e: ElementDefinition | undefined): string[] =>
+    (e?.type ?? []).filter((t) => t.code === 'Reference').flatMap((t) => t.targetProfile ?? []).map((p) => p.split('|')[0] ?? p);
+  const own = targets(el);
+  const base = new Set(targets(baseEl));
+  if (own.length === 0 || own.every((p) => base.has(p))) return;
+  const custom = own.filter((p) => !p.startsWith(CORE) || p.slice(CORE.length).includes('/'));
+  if (custom.length > 0) node.targetProfiles = custom;
+  else node.targetTypes = new Set(own.map((p) => p.slice(CORE.length)));
+}
+
 /** type[].profile other than the core definition of the type itself. */
 function ownProfiles(el: ElementDefinition): string[] | undefined {
   const out = (el.type ?? []).flatMap((t) => (t.profile ?? []).filter((p) => p !== `http://hl7.org/fhir/StructureDefinition/${t.code}`));
@@ -142,7 +159,7 @@ function ownProfiles(el: ElementDefinition): string[] | undefined {
 }
 
 const useful = (n: ConstraintNode): boolean =>
-  n.resourceTypes !== undefined || (n.typeProfiles !== undefined && !n.types.includes('Extension')) ||
+  n.resourceTypes !== undefined || n.targetTypes !== undefined || n.targetProfiles !== undefined || (n.typeProfiles !== undefined && !n.types.includes('Extension')) ||
   n.min !== undefined || n.max !== undefined || n.allowedTypes !== undefined || n.fixed !== undefined ||
   n.pattern !== undefined || n.binding !== undefined || n.minValue !== undefined || n.maxValue !== undefined || n.invariants.length > 0 || n.children.length > 0 ||
   (n.slicing !== undefined && n.slicing.slices.length > 0);

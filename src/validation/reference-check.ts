@@ -105,7 +105,7 @@ export function checkReference(
 }
 
 /** The type named by a relative or absolute RESTful reference; undefined for urn:, #id and logical forms. */
-function typeOfReference(ref: string): string | undefined {
+export function typeOfReference(ref: string): string | undefined {
   if (ref.startsWith('#') || ref.startsWith('urn:')) return undefined;
   const tail = typeAndId(ref);
   if (tail !== undefined) return tail.split('/')[0];
