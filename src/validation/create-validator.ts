@@ -3,7 +3,7 @@ import { outcomeOf } from '../errors/fhir-error';
 import { checkResource, type BaseContext } from './base-check';
 import type { DefinitionSet } from './definition-set';
 import type { ExtensionDefinition } from './extension-check';
-import { completeSnapshots } from './generate-snapshot';
+import { completeSnapshots, generateSnapshot } from './generate-snapshot';
 import { Issues } from './issues';
 import type { ValidateOptions, Validator } from './port';
 import { compilePrimitives } from './primitives';
@@ -19,6 +19,8 @@ interface Engine {
   /** Canonical URLs of the core types themselves (`…/StructureDefinition/Observation`): nothing to add. */
   readonly coreUrls: ReadonlySet<string>;
   readonly baseIndex: BaseIndexMap;
+  /** Every StructureDefinition by URL, for checking the differential of a StructureDefinition being validated. */
+  readonly definitions: ReadonlyMap<string, StructureDefinition>;
   readonly profiles: ReadonlyMap<string, CompiledProfile>;
   readonly vitals: VitalSignsMap;
 }
@@ -98,7 +100,7 @@ function compileProfiles(defs: DefinitionSet, base: Omit<BaseContext, 'extension
   }
   const ctx: BaseContext = { ...base, extension: extensionLookup(sds, baseIndex), profile: (url) => profiles.get(url.split('|')[0] ?? url) };
   const vitals = deriveVitalSigns(sds, profiles, ctx.valueSets);
-  return { ctx, coreUrls, baseIndex, profiles, vitals };
+  return { ctx, coreUrls, baseIndex, definitions: sds, profiles, vitals };
 }
 
 function extensionLookup(sds: ReadonlyMap<string, StructureDefinition>, baseIndex: BaseIndexMap): BaseContext['extension'] {
@@ -142,6 +144,7 @@ function validate(engine: Engine, resource: Resource, options: ValidateOptions |
   const issues = new Issues();
   const value: unknown = resource;
   checkResource(engine.ctx, issues, value, '');
+  if (isObject(value) && value.resourceType === 'StructureDefinition') checkDifferential(engine, issues, value as unknown as StructureDefinition);
   if (isObject(value) && typeof value.resourceType === 'string' && engine.ctx.models.get(value.resourceType)?.isResource) {
     applyProfiles(engine, issues, value, value.resourceType, options?.profiles);
   }
@@ -165,6 +168,20 @@ function applyProfiles(engine: Engine, issues: Issues, resource: Json, type: str
     }
   }
   for (const profile of mostSpecific(applicable)) checkProfile(engine.ctx, issues, profile, resource);
+}
+
+/**
+ * A StructureDefinition given as a differential only must expand over its base: every element it names exists
+ * there, and it does not change what the base fixes. See: https://hl7.org/fhir/R4/profiling.html#snapshot
+ */
+function checkDifferential(engine: Engine, issues: Issues, sd: StructureDefinition): void {
+  if (sd.snapshot !== undefined || sd.differential === undefined || sd.baseDefinition === undefined) return;
+  if (!engine.definitions.has(sd.baseDefinition.split('|')[0] ?? '')) return; // unknown base: reported nowhere else either
+  try {
+    generateSnapshot(sd, (url) => engine.definitions.get(url));
+  } catch (e) {
+    issues.error('invalid', `Error generating the snapshot: ${(e as Error).message}`, 'StructureDefinition.differential');
+  }
 }
 
 /** `Observation.meta.profile[i]` when the URL came from the resource, else the resource itself. */

@@ -119,8 +119,18 @@ function rebase(el: ElementDefinition, type: string, id: string, path: string): 
   return { ...el, id: `${id}${idOf(el).slice(type.length)}`, path: `${path}${el.path.slice(type.length)}` };
 }
 
-/** Differential wins property by property; constraints accumulate (a profile adds invariants, never removes). */
+/**
+ * Differential wins property by property; constraints accumulate (a profile adds invariants, never removes).
+ * A fixed value of the base cannot be changed: a profile only narrows what its base allows.
+ * See: https://hl7.org/fhir/R4/profiling.html#constraints
+ */
 function merge(el: ElementDefinition, diff: ElementDefinition): ElementDefinition {
+  for (const [k, v] of Object.entries(diff)) {
+    const was = (el as unknown as Record<string, unknown>)[k];
+    if (k.startsWith('fixed') && was !== undefined && JSON.stringify(was) !== JSON.stringify(v)) {
+      throw new Error(`element ${idOf(el)}: value ${JSON.stringify(v)} conflicts with the value ${JSON.stringify(was)} fixed by the base`);
+    }
+  }
   const out: ElementDefinition = { ...el, ...diff, id: idOf(el), path: el.path };
   if (diff.constraint !== undefined) out.constraint = [...(el.constraint ?? []), ...diff.constraint];
   if (Object.keys(diff).some((k) => k.startsWith('fixed') || k.startsWith('pattern'))) {

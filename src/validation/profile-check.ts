@@ -88,6 +88,7 @@ function checkItem(run: Run, node: ConstraintNode, item: Item): void {
     run.issues.error('value', `${text}${run.suffix}`, expr);
   }
   if (node.minValue !== undefined || node.maxValue !== undefined) checkLimits(run, node, value, expr);
+  for (const vs of node.alsoRequired ?? []) checkBinding(run.ctx.valueSets, run.issues, vs, item.type, value, expr, run.suffix);
   if (node.binding !== undefined) checkBinding(run.ctx.valueSets, run.issues, node.binding, item.type, value, expr, run.suffix);
   runInvariants(run.issues, node.invariants, value, expr, run.env, run.suffix);
   if (!isObject(value)) return;

@@ -45,6 +45,8 @@ export interface ConstraintNode {
   fixed?: unknown;
   pattern?: unknown;
   binding?: string;
+  /** Additional required bindings (R5 `binding.additional` with purpose `required`, as a cross-version extension). */
+  alsoRequired?: readonly string[];
   minValue?: ValueLimit;
   maxValue?: ValueLimit;
   invariants: CompiledInvariant[];
@@ -114,6 +116,8 @@ function newNode(el: ElementDefinition, base: BaseIndex): ConstraintNode {
   if (isChoice && types.length > 0 && types.length < baseTypes.length) node.allowedTypes = new Set(types);
   if (baseTypes.length === 1 && baseTypes[0] === 'Resource' && types.length > 0 && !types.includes('Resource')) node.resourceTypes = new Set(types);
   narrowTargets(node, el, baseEl);
+  const also = additionalRequired(el);
+  if (also.length > 0) node.alsoRequired = also;
   if (el.binding?.strength === 'required' && el.binding.valueSet && !sameRequired(el, baseEl) && !relaxed(el)) {
     node.binding = el.binding.valueSet;
   }
@@ -140,6 +144,25 @@ function newInvariants(el: ElementDefinition, baseEl: ElementDefinition | undefi
 }
 
 const CORE = 'http://hl7.org/fhir/StructureDefinition/';
+const ADDITIONAL = new Set([
+  'http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.binding.additional',
+  'http://hl7.org/fhir/tools/StructureDefinition/additional-binding',
+]);
+
+/** See: https://hl7.org/fhir/R5/elementdefinition-definitions.html#ElementDefinition.binding.additional */
+function additionalRequired(el: ElementDefinition): string[] {
+  const out: string[] = [];
+  for (const x of el.binding?.extension ?? []) {
+    if (!ADDITIONAL.has(x.url)) continue;
+    const part = (name: string): string | undefined => {
+      const p = x.extension?.find((y) => y.url === name);
+      return p?.valueCode ?? p?.valueCanonical ?? p?.valueUri;
+    };
+    const vs = part('valueSet');
+    if (part('purpose') === 'required' && vs !== undefined) out.push(vs);
+  }
+  return out;
+}
 
 function narrowTargets(node: ConstraintNode, el: ElementDefinition, baseEl: ElementDefinition | undefined): void {
   const targets = (e: ElementDefinition | undefined): string[] =>
@@ -161,7 +184,7 @@ function ownProfiles(el: ElementDefinition): string[] | undefined {
 const useful = (n: ConstraintNode): boolean =>
   n.resourceTypes !== undefined || n.targetTypes !== undefined || n.targetProfiles !== undefined || (n.typeProfiles !== undefined && !n.types.includes('Extension')) ||
   n.min !== undefined || n.max !== undefined || n.allowedTypes !== undefined || n.fixed !== undefined ||
-  n.pattern !== undefined || n.binding !== undefined || n.minValue !== undefined || n.maxValue !== undefined || n.invariants.length > 0 || n.children.length > 0 ||
+  n.pattern !== undefined || n.binding !== undefined || n.alsoRequired !== undefined || n.minValue !== undefined || n.maxValue !== undefined || n.invariants.length > 0 || n.children.length > 0 ||
   (n.slicing !== undefined && n.slicing.slices.length > 0);
 
 function prune(node: ConstraintNode): void {
