@@ -21,6 +21,10 @@ export function generateSnapshot(
   const elements: ElementDefinition[] = base.snapshot.element.map((e) => ({ ...e }));
   const typeOf = (code: string): ElementDefinition[] => resolve(`http://hl7.org/fhir/StructureDefinition/${code}`)?.snapshot?.element ?? [];
   for (const diff of sd.differential?.element ?? []) {
+    // An element's path is its id without slice names. See: https://hl7.org/fhir/R4/elementdefinition.html#id
+    if (diff.id !== undefined && diff.id.replace(/:[^.]+/g, '') !== diff.path) {
+      throw new Error(`Profile ${sd.url}: element ${diff.id} has path ${diff.path}; the path must be the id without slice names`);
+    }
     const { id, type } = choiceRenamed(elements, diff.id ?? diff.path);
     const at = ensure(elements, id, typeOf, sd.url);
     const merged = merge(elements[at] as ElementDefinition, diff);
