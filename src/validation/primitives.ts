@@ -26,7 +26,7 @@ export function compilePrimitives(sds: Iterable<StructureDefinition>): Map<strin
     if (sd.kind !== 'primitive-type' || sd.derivation === 'constraint') continue;
     const valueEl = sd.snapshot?.element.find((e) => e.path === `${sd.type}.value`);
     const pattern = valueEl?.type?.[0]?.extension?.find((x) => x.url === REGEX_EXT)?.valueString;
-    const regex = pattern === undefined ? undefined : new RegExp(`^(?:${pattern})$`);
+    const regex = pattern === undefined ? undefined : new RegExp(`^(?:${javaWhitespace(pattern)})$`);
     checks.set(sd.type, checkFor(sd.type, regex, valueEl?.maxLength));
   }
   return checks;
@@ -66,6 +66,32 @@ function realDate(v: string): boolean {
   const lastDay = new Date(0);
   lastDay.setUTCFullYear(year, month, 0); // day 0 of the next month = last day of this one
   return day <= lastDay.getUTCDate();
+}
+
+/**
+ * The R4 regexes are written for Java, where `\s` / `\S` mean ASCII whitespace only; in JavaScript they include
+ * U+00A0 and other Unicode spaces, so a no-break space inside a string (PHD rtsa-example-2) would fail `\S`.
+ */
+export function javaWhitespace(pattern: string): string {
+  const WS = ' \\t\\n\\x0B\\f\\r';
+  const NON_WS = '\\u0000-\\u0008\\u000E-\\u001F\\u0021-\\uFFFF';
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === '\\' && i + 1 < pattern.length) {
+      const n = pattern[i + 1] as string;
+      i++;
+      if (n === 's') out += inClass ? WS : `[${WS}]`;
+      else if (n === 'S') out += inClass ? NON_WS : `[${NON_WS}]`;
+      else out += c + n;
+      continue;
+    }
+    if (c === '[' && !inClass) inClass = true;
+    else if (c === ']' && inClass) inClass = false;
+    out += c;
+  }
+  return out;
 }
 
 const clip = (s: string): string => (s.length > 60 ? `${s.slice(0, 57)}...` : s);
