@@ -124,8 +124,33 @@ async function waitDrained(bridgeUrl) {
   }
 }
 
-async function ehrObservations(controlUrl) {
-  return (await (await fetch(`${controlUrl}/resources/Observation`)).json()).resources;
+/** The sandbox EHR as a delivery target: arrival time = the EHR's own `meta.lastUpdated`. */
+function sandboxTarget(sandbox) {
+  return {
+    name: 'sandbox EHR', fhirBaseUrl: sandbox.fhirBaseUrl, clientId: sandbox.clients.backend,
+    async arrivals() {
+      const observations = (await (await fetch(`${sandbox.controlUrl}/resources/Observation`)).json()).resources;
+      return observations.map((o) => [(o.identifier ?? []).find((i) => i.system === 'urn:iomt-bridge:observation')?.value ?? '', Date.parse(o.meta.lastUpdated)]);
+    },
+    reset: () => fetch(`${sandbox.controlUrl}/reset`, { method: 'POST' }),
+    stop: () => stopProcess(sandbox.child),
+  };
+}
+
+/** bench/indexed-ehr.js: the same protocol with an identifier index, to show the bridge's side alone. */
+async function indexedTarget() {
+  let ehr = await startProcess([join(__dirname, 'indexed-ehr.js')], {});
+  return {
+    name: 'indexed EHR', get fhirBaseUrl() { return `${ehr.url}/fhir`; }, clientId: 'bench',
+    async arrivals() {
+      return (await (await fetch(`${ehr.url}/_stats`)).json()).arrivals;
+    },
+    async reset() {
+      await stopProcess(ehr.child);
+      ehr = await startProcess([join(__dirname, 'indexed-ehr.js')], {});
+    },
+    stop: () => stopProcess(ehr.child),
+  };
 }
 
 /** Every bridge of the run signs with the one key registered with the sandbox. */
@@ -137,11 +162,11 @@ function installKey(keyDir, dataDir) {
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
-function bridgeEnv(dataDir, sandbox, batch) {
+function bridgeEnv(dataDir, target, batch) {
   return {
     ...withoutIomt(process.env), IOMT_DATA_DIR: dataDir, IOMT_PORT: '0', IOMT_LOG_LEVEL: 'info',
-    ...(sandbox ? {
-      IOMT_EHR_BASE_URL: sandbox.fhirBaseUrl, IOMT_EHR_CLIENT_ID: sandbox.clients.backend, IOMT_EHR_BATCH_SIZE: String(batch),
+    ...(target ? {
+      IOMT_EHR_BASE_URL: target.fhirBaseUrl, IOMT_EHR_CLIENT_ID: target.clientId, IOMT_EHR_BATCH_SIZE: String(batch),
       IOMT_EHR_CONCURRENCY: '4', IOMT_EHR_POLL_MS: '20',
     } : {}),
   };
@@ -152,22 +177,21 @@ function startBridge(env) {
   return startProcess([CLI, 'serve'], env);
 }
 
-async function latencyRun(keyDir, sandbox) {
+async function latencyRun(keyDir, target) {
   const dataDir = mkdtempSync(join(tmpdir(), 'iomt-bench-delivery-'));
   try {
     installKey(keyDir, dataDir);
     const devices = await setupDevices(dataDir);
-    const bridge = await startBridge(bridgeEnv(dataDir, sandbox, 50));
+    const bridge = await startBridge(bridgeEnv(dataDir, target, 50));
     const publicUrl = bridge.url.replace('127.0.0.1', 'localhost');
     const requests = await signedRequests(devices, 0, RATE * SECONDS, `${publicUrl}/ingest`);
     const run = await sustained(bridge.url, requests);
     await waitDrained(bridge.url);
     await stopProcess(bridge.child);
     const latencies = [];
-    for (const obs of await ehrObservations(sandbox.controlUrl)) {
-      const value = (obs.identifier ?? []).find((i) => i.system === 'urn:iomt-bridge:observation')?.value ?? '';
+    for (const [value, arrived] of await target.arrivals()) {
       const n = Number(/\/bench-(\d+)\//.exec(value)?.[1]);
-      if (run.sentAt.has(n)) latencies.push(Date.parse(obs.meta.lastUpdated) - run.sentAt.get(n));
+      if (run.sentAt.has(n)) latencies.push(arrived - run.sentAt.get(n));
     }
     latencies.sort((a, b) => a - b);
     return {
@@ -179,7 +203,7 @@ async function latencyRun(keyDir, sandbox) {
   }
 }
 
-async function throughputRun(keyDir, sandbox, batch) {
+async function throughputRun(keyDir, target, batch) {
   const dataDir = mkdtempSync(join(tmpdir(), 'iomt-bench-drain-'));
   try {
     installKey(keyDir, dataDir);
@@ -191,7 +215,7 @@ async function throughputRun(keyDir, sandbox, batch) {
       await res.arrayBuffer();
     }
     await stopProcess(offline.child);
-    const bridge = await startBridge(bridgeEnv(dataDir, sandbox, batch));
+    const bridge = await startBridge(bridgeEnv(dataDir, target, batch));
     const seconds = await waitDrained(bridge.url);
     await stopProcess(bridge.child);
     const entries = BACKLOG * 2 + DEVICES;
@@ -201,29 +225,45 @@ async function throughputRun(keyDir, sandbox, batch) {
   }
 }
 
+/** The four measurements against one target, each on a fresh EHR state. */
+async function measure(keyDir, target) {
+  await target.reset();
+  const latency = await latencyRun(keyDir, target);
+  await target.reset();
+  const batch1 = await throughputRun(keyDir, target, 1);
+  await target.reset();
+  const batch50 = await throughputRun(keyDir, target, 50);
+  return { latency, batch1, batch50, speedup: Number((batch50.entriesPerSecond / batch1.entriesPerSecond).toFixed(2)) };
+}
+
+function rows(name, m) {
+  return {
+    [`${name}: latency @ ${RATE}/s × ${SECONDS}s, batch 50`]: { readingsPerSecond: m.latency.sentPerSecond, p50ms: m.latency.p50ms, p99ms: m.latency.p99ms, maxms: m.latency.maxms },
+    [`${name}: drain ${BACKLOG} readings, batch 1`]: { readingsPerSecond: m.batch1.readingsPerSecond, entriesPerSecond: m.batch1.entriesPerSecond, seconds: m.batch1.seconds },
+    [`${name}: drain ${BACKLOG} readings, batch 50`]: { readingsPerSecond: m.batch50.readingsPerSecond, entriesPerSecond: m.batch50.entriesPerSecond, seconds: m.batch50.seconds },
+  };
+}
+
 async function main() {
   const keyDir = mkdtempSync(join(tmpdir(), 'iomt-bench-key-'));
   const key = await loadOrCreateClientKey(keyDir, 'ES384');
-  const sandbox = await startSandbox({ keys: [key.publicJwk] });
+  const sandbox = sandboxTarget(await startSandbox({ keys: [key.publicJwk] }));
+  const indexed = await indexedTarget();
   try {
-    const latency = await latencyRun(keyDir, sandbox);
-    await fetch(`${sandbox.controlUrl}/reset`, { method: 'POST' });
-    const unbatched = await throughputRun(keyDir, sandbox, 1);
-    await fetch(`${sandbox.controlUrl}/reset`, { method: 'POST' });
-    const batched = await throughputRun(keyDir, sandbox, 50);
-    console.log(`bench:delivery — ${cpus().length} cores, Node ${process.version}, sandbox EHR, ${DEVICES} devices, concurrency 4`);
-    console.table({
-      [`latency @ ${RATE}/s × ${SECONDS}s (batch 50)`]: { readingsPerSecond: latency.sentPerSecond, p50ms: latency.p50ms, p99ms: latency.p99ms, maxms: latency.maxms, observations: latency.observationsAtEhr },
-      'drain, batch 1': { readingsPerSecond: unbatched.readingsPerSecond, entriesPerSecond: unbatched.entriesPerSecond, seconds: unbatched.seconds },
-      'drain, batch 50': { readingsPerSecond: batched.readingsPerSecond, entriesPerSecond: batched.entriesPerSecond, seconds: batched.seconds },
-    });
-    console.log(`p99 reading → EHR ${latency.p99ms} ms at ${latency.sentPerSecond} readings/s (target < 1000 ms); batching ×${(batched.entriesPerSecond / unbatched.entriesPerSecond).toFixed(1)} throughput`);
+    const bySandbox = await measure(keyDir, sandbox);
+    const byIndexed = await measure(keyDir, indexed);
+    console.log(`bench:delivery — ${cpus().length} cores, Node ${process.version}, ${DEVICES} devices, ${PER_REQUEST} readings per ingest request, concurrency 4`);
+    console.table({ ...rows('sandbox', bySandbox), ...rows('indexed', byIndexed) });
+    for (const [name, m] of [['sandbox EHR', bySandbox], ['indexed EHR', byIndexed]]) {
+      console.log(`${name}: p99 reading → EHR ${m.latency.p99ms} ms at ${m.latency.sentPerSecond} readings/s sent (target < 1000 ms at 1000/s); batching ×${m.speedup}; ingest failures ${m.latency.ingestFailures}`);
+    }
     console.log(JSON.stringify({
-      bench: 'delivery', cores: cpus().length, node: process.version, rate: RATE, seconds: SECONDS, devices: DEVICES,
-      latency, throughput: { batch1: unbatched, batch50: batched, speedup: Number((batched.entriesPerSecond / unbatched.entriesPerSecond).toFixed(2)) },
+      bench: 'delivery', cores: cpus().length, node: process.version, rate: RATE, seconds: SECONDS, backlog: BACKLOG, devices: DEVICES,
+      sandbox: bySandbox, indexed: byIndexed,
     }));
   } finally {
-    await stopProcess(sandbox.child);
+    await sandbox.stop();
+    await indexed.stop();
     rmSync(keyDir, { recursive: true, force: true });
   }
 }
