@@ -11,7 +11,7 @@ import { watchMappings } from './mapping/watch';
 import type { CompiledMapping } from './mapping/types';
 import { createDelivery, loadOrCreateClientKey, type ClientKey } from './delivery';
 import { createMetrics } from './ops/metrics';
-import { createAccessTokenVerifier, devIssuerJwks, jwksFromFile, jwksFromUrl, loadOrCreateDevIssuerKey } from './smart';
+import { createAccessTokenVerifier, createIntrospectionVerifier, devIssuerJwks, jwksFromFile, jwksFromUrl, loadOrCreateDevIssuerKey } from './smart';
 import { openSqliteStore } from './store';
 import type { Store } from './store/port';
 import { createValidator, loadDefinitions } from './validation';
@@ -52,8 +52,11 @@ export async function accessTokenVerifier(config: Config, now: () => number = Da
     const key = await loadOrCreateDevIssuerKey(config.dataDir);
     byIssuer.set(config.devIssuerUrl, createAccessTokenVerifier({ ...common, issuer: config.devIssuerUrl, keys: devIssuerJwks(key), algorithms: ['ES256'] }));
   }
+  const introspect = introspectionVerifier(config, now);
   const only = byIssuer.size === 1 ? [...byIssuer.values()][0] : undefined;
   return async (token) => {
+    // Opaque tokens (not a three-part JWS) go to RFC 7662 introspection when it is configured.
+    if (introspect && (byIssuer.size === 0 || !/^[\w-]+\.[\w-]+\.[\w-]*$/.test(token))) return introspect(token);
     if (only) return only(token);
     let iss: unknown;
     try {
@@ -67,6 +70,15 @@ export async function accessTokenVerifier(config: Config, now: () => number = Da
   };
 }
 
+function introspectionVerifier(config: Config, now: () => number): VerifyAccessToken | undefined {
+  const i = config.authIntrospection;
+  if (i === undefined) return undefined;
+  return createIntrospectionVerifier({
+    url: i.url, clientId: i.clientId, clientSecret: i.clientSecret, cacheTtlMs: i.cacheTtlMs,
+    audience: config.authAudience, issuer: config.authIssuer, clockToleranceSeconds: config.clockToleranceS, now,
+  });
+}
+
 export function httpSettings(config: Config): HttpSettings {
   return {
     host: config.host, port: config.port, publicUrl: config.publicUrl, fhirBaseUrl: config.fhirBaseUrl,
@@ -74,6 +86,7 @@ export function httpSettings(config: Config): HttpSettings {
     ingestMaxDepth: config.ingestMaxDepth, deviceTokenMaxLifetimeSeconds: config.deviceTokenMaxLifetimeS,
     clockToleranceSeconds: config.clockToleranceS, fhirDefaultCount: config.fhirDefaultCount,
     fhirMaxCount: config.fhirMaxCount, softwareVersion: VERSION,
+    smart: { authorizeUrl: config.authAuthorizeUrl, tokenUrl: config.authTokenUrl, introspectionUrl: config.authIntrospection?.url },
   };
 }
 

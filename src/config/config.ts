@@ -43,8 +43,32 @@ export interface Config {
   logLevel: LogLevel;
   fhirDefaultCount: number;
   fhirMaxCount: number;
+  /** RFC 7662 introspection for opaque access tokens (IOMT_AUTH_INTROSPECTION_*). */
+  authIntrospection?: IntrospectionConfig;
+  /** Advertised in SMART discovery and the CapabilityStatement. */
+  authAuthorizeUrl?: string;
+  authTokenUrl?: string;
+  /** The SMART app; absent when IOMT_APP_EHRS is not set (app off). */
+  app?: AppConfig;
   /** Delivery to the EHR; absent when IOMT_EHR_BASE_URL is not set (delivery off). */
   ehr?: EhrConfig;
+}
+
+/** IOMT_AUTH_INTROSPECTION_*, resolved. */
+export interface IntrospectionConfig {
+  url: string;
+  clientId: string;
+  clientSecret: string;
+  cacheTtlMs: number;
+}
+
+/** IOMT_APP_*, resolved. */
+export interface AppConfig {
+  /** Allowed `iss` values: FHIR base URLs without trailing slash. */
+  ehrs: readonly string[];
+  clientId: string;
+  scope: string;
+  sessionTtlMs: number;
 }
 
 /** The IOMT_EHR_* variables, resolved. Times in milliseconds. */

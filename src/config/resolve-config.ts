@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Config, JwsAlgorithm, LogLevel } from './config';
 import type { ConfigProblem } from './config-error';
 import { resolveEhrConfig } from './resolve-ehr-config';
+import { resolveSmartConfig } from './resolve-smart-config';
 
 /** Where defaults that depend on the process come from. */
 export interface ResolveContext {
@@ -41,6 +42,7 @@ export function resolveConfig(values: ReadonlyMap<string, unknown>, ctx: Resolve
     fhirDefaultCount: get('IOMT_FHIR_DEFAULT_COUNT', 50),
     fhirMaxCount: get('IOMT_FHIR_MAX_COUNT', 1000),
   };
+  Object.assign(config, resolveSmartConfig(values, problems));
   resolveIssuer(config, values, problems);
   const ehr = resolveEhrConfig(values, problems);
   if (ehr !== undefined) config.ehr = ehr;
@@ -69,12 +71,14 @@ function resolveIssuer(config: Config, values: ReadonlyMap<string, unknown>, pro
   const jwksUrl = values.get('IOMT_AUTH_JWKS_URL') as string | undefined;
   const jwksFile = values.get('IOMT_AUTH_JWKS_FILE') as string | undefined;
   const mode = (values.get('IOMT_DEV_ISSUER') as string | undefined) ?? 'auto';
-  config.devIssuer = mode === 'on' || (mode === 'auto' && issuer === undefined);
+  // Opaque tokens checked by introspection are a real issuer too (issue 5).
+  const introspection = config.authIntrospection !== undefined;
+  config.devIssuer = mode === 'on' || (mode === 'auto' && issuer === undefined && !introspection);
   if (issuer === undefined) {
     for (const name of ['IOMT_AUTH_JWKS_URL', 'IOMT_AUTH_JWKS_FILE'].filter((n) => values.has(n))) {
       problems.push({ variable: name, reason: 'is only used with IOMT_AUTH_ISSUER, which is not set' });
     }
-    if (!config.devIssuer) {
+    if (!config.devIssuer && !introspection) {
       problems.push({ variable: 'IOMT_AUTH_ISSUER', reason: 'is required when IOMT_DEV_ISSUER=off (no token could be accepted)' });
     }
     return;

@@ -23,6 +23,15 @@ export interface HttpSettings {
   fhirDefaultCount: number;
   fhirMaxCount: number;
   softwareVersion: string;
+  /** The EHR authorization server's endpoints, advertised by SMART discovery (issue 5). */
+  smart?: SmartEndpoints;
+}
+
+/** Endpoints advertised in `/fhir/.well-known/smart-configuration` and the CapabilityStatement. */
+export interface SmartEndpoints {
+  authorizeUrl?: string;
+  tokenUrl?: string;
+  introspectionUrl?: string;
 }
 
 /** Everything the server is built from: passed in, never reached for globally. */

@@ -8,6 +8,7 @@ import { clientJwksRoutes } from './routes/client-jwks';
 import { fhirRoutes } from './routes/fhir';
 import { ingestRoutes } from './routes/ingest';
 import { opsRoutes } from './routes/ops';
+import { smartConfigurationRoutes } from './routes/smart-configuration';
 
 /**
  * Builds (does not start) the Hapi server from its dependencies. Tests call `server.inject`; the
@@ -33,5 +34,6 @@ export async function createServer(deps: HttpDeps): Promise<Hapi.Server> {
   ]);
   server.route([...ingestRoutes(deps), ...fhirRoutes(deps), ...opsRoutes(deps)]);
   server.route([...adminOutboxRoutes(deps), ...clientJwksRoutes(deps)]);
+  server.route(smartConfigurationRoutes(deps));
   return server;
 }

@@ -27,4 +27,6 @@ export interface AccessContext {
   patient?: string;
   /** Token `jti` if present, for the audit trail (never the token itself). */
   tokenId?: string;
+  /** Token `exp` (epoch seconds) when known; introspection caches no answer past it. */
+  expiresAt?: number;
 }

@@ -7,6 +7,7 @@ export {
   DEFAULT_ACCESS_TOKEN_ALGORITHMS,
   type AccessTokenVerifierOptions,
 } from './verify-access-token';
+export { createIntrospectionVerifier, type IntrospectionOptions } from './introspect-access-token';
 export { jwksFromFile, jwksFromUrl, assertPublicJwks, type RemoteJwksOptions } from './jwks';
 export {
   loadOrCreateDevIssuerKey,

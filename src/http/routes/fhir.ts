@@ -99,9 +99,11 @@ export function fhirRoutes(deps: HttpDeps): ServerRoute[] {
   return [
     {
       // Public by SMART's rules: clients discover the server before they hold a token.
-      method: 'GET', path: '/fhir/metadata', options: { auth: false },
+      // SMART 2.2: discovery endpoints (this one and .well-known) allow CORS from any origin; nothing else does.
+      method: 'GET', path: '/fhir/metadata', options: { auth: false, cors: { origin: ['*'], credentials: false } },
       handler: (_request, h) => fhirJson(h, capabilityStatement({
-        baseUrl: deps.settings.fhirBaseUrl, softwareVersion: deps.settings.softwareVersion, now: new Date(deps.now()), security: {},
+        baseUrl: deps.settings.fhirBaseUrl, softwareVersion: deps.settings.softwareVersion, now: new Date(deps.now()),
+        security: { tokenEndpoint: deps.settings.smart?.tokenUrl, authorizeEndpoint: deps.settings.smart?.authorizeUrl },
       })),
     },
     ...SEARCHABLE.map((type) => readRoute(deps, type)),
