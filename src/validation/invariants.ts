@@ -1,5 +1,6 @@
 import type { ElementDefinitionConstraint } from 'fhir/r4';
 import { compileFhirPath } from './fhirpath-invariant';
+import { narrativeElementsOk, narrativeHasContent } from './narrative';
 import type { ContainerIndex } from './reference-check';
 
 /**
@@ -67,19 +68,26 @@ const NATIVE: Readonly<Record<string, (value: unknown, env: InvariantEnv) => boo
   'att-1': (v) => !isObject(v) || v.data === undefined || has(v, 'contentType'),
   // value.empty() or system.exists()
   'cpt-2': (v) => !isObject(v) || v.value === undefined || has(v, 'system'),
+  // contained.contained.empty()
+  'dom-2': (v) => containedOf(v).every((c) => c.contained === undefined),
+  // every contained resource is referenced from the resource ('#id'), or refers to its container ('#')
+  'dom-3': (v) => containedOf(v).length === 0 || allContainedReferenced(v as Json),
+  // contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()
+  'dom-4': (v) => containedOf(v).every((c) => !isObject(c.meta) || (c.meta.versionId === undefined && c.meta.lastUpdated === undefined)),
+  // contained.meta.security.empty()
+  'dom-5': (v) => containedOf(v).every((c) => !isObject(c.meta) || c.meta.security === undefined),
+  // htmlChecks() — see narrative.ts
+  'txt-1': (v) => narrativeElementsOk(v),
+  'txt-2': (v) => narrativeHasContent(v),
   // reference.startsWith('#').not() or (reference.substring(1) in %rootResource.contained.id)
   'ref-1': (v, env) => !isObject(v) || typeof v.reference !== 'string' || !v.reference.startsWith('#') || containedIds(env.rootResource).has(v.reference.slice(1)),
 };
 
 /**
  * Short cuts: `true` when the invariant certainly holds, `undefined` to ask fhirpath.js.
- * dom-2..5 only speak of contained resources; per-1 needs both ends (date comparison is left to FHIRPath).
+ * per-1 / rng-2 need both ends (date and quantity comparison is left to FHIRPath).
  */
 const SHORT_CUT: Readonly<Record<string, (value: unknown) => true | undefined>> = {
-  'dom-2': (v) => (isObject(v) && v.contained !== undefined ? undefined : true),
-  'dom-3': (v) => (isObject(v) && v.contained !== undefined ? undefined : true),
-  'dom-4': (v) => (isObject(v) && v.contained !== undefined ? undefined : true),
-  'dom-5': (v) => (isObject(v) && v.contained !== undefined ? undefined : true),
   'per-1': (v) => (isObject(v) && v.start !== undefined && v.end !== undefined ? undefined : true),
   'rng-2': (v) => (isObject(v) && v.low !== undefined && v.high !== undefined ? undefined : true),
 };
@@ -87,6 +95,32 @@ const SHORT_CUT: Readonly<Record<string, (value: unknown) => true | undefined>> 
 /** Keys checked structurally, never by expression. See: https://hl7.org/fhir/R4/element.html#invs */
 const STRUCTURAL = new Set(['ele-1']);
 const BEST_PRACTICE = 'http://hl7.org/fhir/StructureDefinition/elementdefinition-bestpractice';
+
+const containedOf = (v: unknown): Json[] => (isObject(v) && Array.isArray(v.contained) ? v.contained.filter(isObject) : []);
+
+/** dom-3 without FHIRPath's descendants(): every '#…' string anywhere in the resource counts as a local reference. */
+function allContainedReferenced(resource: Json): boolean {
+  const locals = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') {
+      if (v.startsWith('#')) locals.add(v);
+    } else if (Array.isArray(v)) for (const x of v) walk(x);
+    else if (isObject(v)) for (const x of Object.values(v)) walk(x);
+  };
+  for (const [k, v] of Object.entries(resource)) if (k !== 'contained') walk(v);
+  return containedOf(resource).every((c) => {
+    if (locals.has(`#${String(c.id)}`)) return true;
+    const inner = new Set<string>();
+    const walkInner = (v: unknown): void => {
+      if (v === '#') inner.add(v);
+      else if (Array.isArray(v)) for (const x of v) walkInner(x);
+      else if (isObject(v)) for (const x of Object.values(v)) walkInner(x);
+    };
+    walkInner(c);
+    // a contained resource may reference another contained one that is referenced
+    return inner.size > 0 || containedOf(resource).some((o) => o !== c && JSON.stringify(o).includes(`"#${String(c.id)}"`));
+  });
+}
 
 function containedIds(root: unknown): Set<string> {
   const ids = new Set<string>();
