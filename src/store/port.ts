@@ -16,6 +16,16 @@ export interface RegisteredDevice {
   revokedAt?: string;
 }
 
+/** Result of {@link Store.linkDevice}. */
+export interface LinkedDevice {
+  deviceId: string;
+  patient: string;
+  /** False when the device was already linked to this patient (nothing written). */
+  created: boolean;
+  /** The Device resource version written. */
+  versionId?: string;
+}
+
 export interface OutboxEntry {
   resourceType: string;
   resourceId: string;
@@ -97,6 +107,13 @@ export interface Store extends OutboxStore {
   getDevice(id: string): Promise<RegisteredDevice | undefined>;
   listDevices(): Promise<RegisteredDevice[]>;
   revokeDevice(id: string): Promise<RegisteredDevice | undefined>;
+  /**
+   * Links an unassigned registered device to `patient` (`Patient/ID`), in ONE transaction with a new
+   * version of the Device resource carrying `patient`, its outbox row and `audit`. Linking again to the
+   * same patient writes nothing. Throws FhirError: 404 unknown device, 409 ERR_DEVICE_ALREADY_LINKED (to
+   * another patient) or ERR_DEVICE_REVOKED, 400 ERR_DEVICE_PATIENT_INVALID. Nothing is written when it throws.
+   */
+  linkDevice(deviceId: string, patient: string, audit: AuditEvent): Promise<LinkedDevice>;
 
   /** True when this device JWT id has already been used in a committed ingest. */
   hasJti(deviceId: string, jti: string): Promise<boolean>;

@@ -2,6 +2,7 @@ import type { Resource } from 'fhir/r4';
 import type { Store } from '../port';
 import { auditLog } from './audit-log';
 import { ingestCommitter } from './commit-ingest';
+import { deviceLinker } from './link-device';
 import { deviceRegistry } from './device-registry';
 import { groupCommitter } from './group-commit';
 import { migrate } from './migrations';
@@ -39,6 +40,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   const registry = deviceRegistry(db, now);
   const audit = auditLog(db);
   const commit = ingestCommitter(db, audit, { now, jtiGraceSeconds: options.jtiGraceSeconds ?? 3600 });
+  const link = deviceLinker(db, audit, now);
   const hasJti = db.prepare('SELECT 1 FROM used_jti WHERE device_id = ? AND jti = ?').pluck();
   const read = db.prepare('SELECT content FROM resources WHERE type = ? AND id = ?').pluck();
   // Ingest commits and stand-alone audit entries share one group committer: one fsync per burst, not per request.
@@ -51,6 +53,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     getDevice: async (id) => registry.get(id),
     listDevices: async () => registry.list(),
     revokeDevice: async (id) => registry.revoke(id),
+    linkDevice: async (id, patient, event) => link(id, patient, event),
     hasJti: async (deviceId, jti) => hasJti.get(deviceId, jti) !== undefined,
     commitIngest: (c) => group(() => commit(c)),
     appendAudit: (event) => group(() => appendAudit(event)),
