@@ -21,7 +21,7 @@ export function checkBinding(
   suffix = '',
   severity: 'error' | 'warning' = 'error',
 ): void {
-  if (unversioned(canonical) === UCUM_UNITS) {
+  if (canonical.startsWith(UCUM_UNITS) && unversioned(canonical) === UCUM_UNITS) {
     checkUcumBinding(issues, type, value, at, suffix, severity);
     return;
   }

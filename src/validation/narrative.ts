@@ -12,30 +12,59 @@ const ELEMENTS = new Set([
   'bdo', 'center', 'font', 's', 'strike', 'u', 'dir', 'menu',
 ]);
 
-const ACTIVE_ATTRIBUTE = /^on/i;
-const TAG = /<\s*(\/?)\s*([A-Za-z][A-Za-z0-9:_-]*)([^>]*)>/g;
 const ATTRIBUTE = /([A-Za-z_:][A-Za-z0-9_:.-]*)\s*=\s*("[^"]*"|'[^']*')/g;
+const XHTML_ROOT = /^\s*<div\s[^>]*xmlns\s*=\s*["']http:\/\/www\.w3\.org\/1999\/xhtml["']/;
 
-/** txt-1: only allowed elements and attributes, an XHTML <div> root, no active content. */
+const isNameChar = (c: number): boolean =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 58 || c === 95 || c === 45;
+
+/** txt-1: only allowed elements and attributes, an XHTML <div> root, no active content. One pass, no regex per tag. */
 export function narrativeElementsOk(div: unknown): boolean {
   if (typeof div !== 'string') return true;
-  if (!/^\s*<div[\s>]/.test(div) || !/xmlns\s*=\s*["']http:\/\/www\.w3\.org\/1999\/xhtml["']/.test(div.slice(0, div.indexOf('>') + 1))) return false;
-  for (const m of div.matchAll(TAG)) {
-    const name = (m[2] ?? '').toLowerCase();
-    if (!ELEMENTS.has(name)) return false;
-    for (const a of (m[3] ?? '').matchAll(ATTRIBUTE)) {
-      const attr = a[1] ?? '';
-      const value = (a[2] ?? '').slice(1, -1).trim().toLowerCase();
-      if (ACTIVE_ATTRIBUTE.test(attr)) return false;
-      if ((attr === 'href' || attr === 'src') && (value.startsWith('javascript:') || value.startsWith('vbscript:'))) return false;
+  if (!XHTML_ROOT.test(div)) return false;
+  for (let i = div.indexOf('<'); i >= 0; ) {
+    let j = i + 1;
+    const first = div.charCodeAt(j);
+    if (first === 33 || first === 63) {
+      i = div.indexOf('<', j); // comment, CDATA or processing instruction: no element
+      continue;
     }
+    if (first === 47) j++;
+    let k = j;
+    while (k < div.length && isNameChar(div.charCodeAt(k))) k++;
+    if (!ELEMENTS.has(div.slice(j, k).toLowerCase())) return false;
+    const end = div.indexOf('>', k);
+    if (end < 0) return false;
+    if (end > k + 2 && !attributesOk(div.slice(k, end))) return false;
+    i = div.indexOf('<', end);
   }
   return true;
 }
 
-/** txt-2: some non-whitespace content (text, or an image). */
+/** No event handlers (`on…`) and no script URLs; other attributes are formatting. */
+function attributesOk(attrs: string): boolean {
+  const lower = attrs.toLowerCase();
+  if (!lower.includes('on') && !lower.includes('script:')) return true;
+  for (const a of attrs.matchAll(ATTRIBUTE)) {
+    const name = (a[1] ?? '').toLowerCase();
+    const value = (a[2] ?? '').slice(1, -1).trim().toLowerCase();
+    if (name.startsWith('on')) return false;
+    if ((name === 'href' || name === 'src') && (value.startsWith('javascript:') || value.startsWith('vbscript:'))) return false;
+  }
+  return true;
+}
+
+/** txt-2: some non-whitespace content (text outside the tags, or an image). Stops at the first character found. */
 export function narrativeHasContent(div: unknown): boolean {
   if (typeof div !== 'string') return true;
-  if (/<\s*img[\s>/]/i.test(div)) return true;
-  return div.replace(TAG, '').replace(/&nbsp;|&#160;/g, ' ').trim().length > 0;
+  let inTag = false;
+  for (let i = 0; i < div.length; i++) {
+    const c = div.charCodeAt(i);
+    if (c === 60) {
+      inTag = true;
+      if (div.startsWith('img', i + 1) || div.startsWith('IMG', i + 1)) return true;
+    } else if (c === 62) inTag = false;
+    else if (!inTag && c > 32 && c !== 160) return true;
+  }
+  return false;
 }

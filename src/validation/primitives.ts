@@ -26,13 +26,13 @@ export function compilePrimitives(sds: Iterable<StructureDefinition>): Map<strin
     if (sd.kind !== 'primitive-type' || sd.derivation === 'constraint') continue;
     const valueEl = sd.snapshot?.element.find((e) => e.path === `${sd.type}.value`);
     const pattern = valueEl?.type?.[0]?.extension?.find((x) => x.url === REGEX_EXT)?.valueString;
-    const regex = pattern === undefined ? undefined : new RegExp(`^(?:${javaWhitespace(pattern)})$`);
+    const regex = pattern === undefined ? undefined : compileRegex(pattern);
     checks.set(sd.type, checkFor(sd.type, regex, valueEl?.maxLength));
   }
   return checks;
 }
 
-function checkFor(type: string, regex: RegExp | undefined, maxLength: number | undefined): PrimitiveCheck {
+function checkFor(type: string, regex: { test(v: string): boolean } | undefined, maxLength: number | undefined): PrimitiveCheck {
   if (type === 'boolean') return (v) => (typeof v === 'boolean' ? undefined : wrongJson('boolean'));
   if (NUMERIC.has(type)) return (v) => checkNumber(type, v);
   return (v) => {
@@ -66,6 +66,13 @@ function realDate(v: string): boolean {
   const lastDay = new Date(0);
   lastDay.setUTCFullYear(year, month, 0); // day 0 of the next month = last day of this one
   return day <= lastDay.getUTCDate();
+}
+
+/** The R4 `string` regex admits every character but vertical tab and form feed: test for those directly (hot path). */
+const STRING_REGEX = '[ \\r\\n\\t\\S]+';
+function compileRegex(pattern: string): { test(v: string): boolean } {
+  if (pattern === STRING_REGEX) return { test: (v) => !/[\x0B\f]/.test(v) };
+  return new RegExp(`^(?:${javaWhitespace(pattern)})$`);
 }
 
 /**

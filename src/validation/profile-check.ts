@@ -41,9 +41,9 @@ export function checkProfile(
 
 function collect(node: ConstraintNode, obj: Json, expr: string): Item[] {
   const items: Item[] = [];
-  for (const [key, type] of node.keys) {
+  for (const [key, type, shadow] of node.keys) {
     const main = obj[key];
-    const present = main ?? obj[`_${key}`]; // a primitive may be present through its extensions only
+    const present = main ?? obj[shadow]; // a primitive may be present through its extensions only
     if (Array.isArray(present)) {
       present.forEach((_: unknown, i) => {
         const value: unknown = Array.isArray(main) ? main[i] : undefined;

@@ -26,8 +26,8 @@ export interface ConstraintNode {
   /** Snapshot name: `code`, `value[x]`. */
   readonly name: string;
   readonly isChoice: boolean;
-  /** JSON keys the element appears under, with the datatype each key carries. */
-  readonly keys: ReadonlyArray<readonly [string, string]>;
+  /** JSON keys the element appears under, with the datatype each key carries and the `_key` shadow (precomputed: hot path). */
+  readonly keys: ReadonlyArray<readonly [string, string, string]>;
   /** The element's own types (for type discriminators). */
   readonly types: readonly string[];
   /** First type profile (an extension's URL for `url` discriminators). */
@@ -100,7 +100,10 @@ function newNode(el: ElementDefinition, base: BaseIndex): ConstraintNode {
     id: el.id ?? el.path,
     name,
     isChoice,
-    keys: keyTypes.map((t) => [isChoice ? choiceKey(name, t) : name, t] as const),
+    keys: keyTypes.map((t) => {
+      const key = isChoice ? choiceKey(name, t) : name;
+      return [key, t, `_${key}`] as const;
+    }),
     types,
     typeProfile: el.type?.[0]?.profile?.[0],
     typeProfiles: ownProfiles(el),

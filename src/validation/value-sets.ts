@@ -14,6 +14,9 @@ export interface Expansion {
  * guessed: `expand` returns undefined and the binding is not checked.
  * See: https://hl7.org/fhir/R4/valueset.html#compositions
  */
+/** Versioned canonicals come from profiles, not instances; still, bound the aliases kept. */
+const MAX_CANONICALS = 5_000;
+
 export class ValueSetIndex {
   private readonly valueSets = new Map<string, ValueSet>();
   private readonly codeSystems = new Map<string, CodeSystem>();
@@ -31,12 +34,16 @@ export class ValueSetIndex {
 
   /** Expansion of a canonical (a `|version` suffix is ignored), or undefined when not expandable locally. */
   expand(canonical: string): Expansion | undefined {
+    const hit = this.cache.get(canonical);
+    if (hit !== undefined) return hit ?? undefined;
     const url = canonical.split('|')[0] ?? canonical;
     if (!this.cache.has(url)) {
       this.cache.set(url, null); // guards against include cycles
       this.cache.set(url, this.compute(url) ?? null);
     }
-    return this.cache.get(url) ?? undefined;
+    const found = this.cache.get(url) ?? null;
+    if (canonical !== url && this.cache.size < MAX_CANONICALS) this.cache.set(canonical, found); // versioned alias
+    return found ?? undefined;
   }
 
   private compute(url: string): Expansion | undefined {
