@@ -9,6 +9,7 @@ import { fhirRoutes } from './routes/fhir';
 import { ingestRoutes } from './routes/ingest';
 import { opsRoutes } from './routes/ops';
 import { smartConfigurationRoutes } from './routes/smart-configuration';
+import { validateRoutes } from './routes/validate';
 
 /**
  * Builds (does not start) the Hapi server from its dependencies. Tests call `server.inject`; the
@@ -35,5 +36,6 @@ export async function createServer(deps: HttpDeps): Promise<Hapi.Server> {
   server.route([...ingestRoutes(deps), ...fhirRoutes(deps), ...opsRoutes(deps)]);
   server.route([...adminOutboxRoutes(deps), ...clientJwksRoutes(deps)]);
   server.route(smartConfigurationRoutes(deps));
+  server.route(validateRoutes(deps));
   return server;
 }
