@@ -1,7 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { compileEngines, openStore, VERSION } from '../bridge';
 import { loadConfig, type Config } from '../config';
-import { compileMapping, parseMappingText } from '../mapping';
+import { loadMappingPath } from '../mapping/load';
+import { registerMappingsCommands } from './commands/mappings-test';
 import { registerAuditDisclosuresCommand } from './commands/audit-disclosures';
 import { registerDeviceCommands } from './commands/devices';
 import { registerOutboxCommands } from './commands/outbox';
@@ -11,7 +12,6 @@ import { registerSendCommand } from './commands/send';
 import { registerServeCommand } from './commands/serve';
 import { registerTokenCommand } from './commands/token';
 import { type CliContext, type CliIo, processIo, reportError } from './io';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 function once<T>(make: () => T): () => T {
@@ -39,14 +39,13 @@ export function buildProgram(ctx: CliContext, env: NodeJS.ProcessEnv): Command {
     mappings: () => engines().mappings,
     validator: () => engines().validator,
     fhirBaseUrl: () => config().fhirBaseUrl,
-    mappingFile: (file: string) => {
-      const path = resolve(file);
-      const parsed = parseMappingText(readFileSync(path, 'utf8'), path);
-      return compileMapping(parsed.doc, path, parsed.lines);
-    },
+    // A mapping file, a family folder, or a MedTech folder (devicecontent.json + fhirmapping.json).
+    mappingFile: (file: string) => loadMappingPath(resolve(file)),
+    mappingsDir: () => config().mappingsDir,
   };
   registerMapCommand(program, ctx, dryRun);
   registerValidateCommand(program, ctx, dryRun);
+  registerMappingsCommands(program, ctx, dryRun);
   return program;
 }
 

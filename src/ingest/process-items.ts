@@ -4,6 +4,7 @@ import type { CompiledMapping, DeviceContext } from '../mapping/types';
 import { selectMapping } from '../mapping';
 import { mergeObservations } from '../mapping/medtech';
 import type { Validator } from '../validation/port';
+import type { Trace } from '../mapping/trace';
 
 /**
  * The pure middle of ingest, shared by every transport and by the dry run: each parsed item is mapped
@@ -29,6 +30,8 @@ export interface ProcessOptions {
   mappings: readonly CompiledMapping[];
   validator: Validator;
   mappingId?: string;
+  /** The debugger (CLI `map --trace`, `POST /mappings/$test`): where to record item `index`'s steps. */
+  trace?: (index: number) => Trace;
 }
 
 /** Issues of a rejected item, each prefixed with the item's place in the request. */
@@ -36,13 +39,15 @@ function locate(issues: OperationOutcomeIssue[], location: string): OperationOut
   return issues.map((issue) => ({ ...issue, diagnostics: `${location}: ${issue.diagnostics ?? issue.details?.text ?? ''}` }));
 }
 
-function mapAndValidate(payload: unknown, device: DeviceContext, location: string, options: ProcessOptions) {
+function mapAndValidate(payload: unknown, device: DeviceContext, location: string, options: ProcessOptions, trace: Trace) {
   const mapping = selectMapping(options.mappings, payload, options.mappingId);
-  const output = mapping.map({ payload, device, location });
+  trace?.push({ step: 'select', value: mapping.id, note: options.mappingId === undefined ? 'the first mapping whose match rule accepts the payload' : 'named by the request' });
+  const output = mapping.map({ payload, device, location }, trace);
   const produced: Array<Device | Observation> = [output.device, ...output.observations];
   const issues: OperationOutcomeIssue[] = [];
   for (const resource of produced) {
     const outcome = options.validator.validate(resource);
+    trace?.push({ step: 'validate', at: `${resource.resourceType}/${resource.id}`, value: outcome });
     if (hasErrors(outcome)) issues.push(...outcome.issue.filter((i) => i.severity === 'error' || i.severity === 'fatal'));
   }
   return { mapping: mapping.id, produced, issues };
@@ -54,8 +59,9 @@ export function processItems(items: readonly unknown[], device: DeviceContext, o
   const results: ItemResult[] = [];
   items.forEach((payload, index) => {
     const location = `item[${index}]`;
+    const trace = options.trace?.(index);
     try {
-      const { mapping, produced, issues } = mapAndValidate(payload, device, location, options);
+      const { mapping, produced, issues } = mapAndValidate(payload, device, location, options, trace);
       if (issues.length > 0) {
         results.push({ item: index, status: 'rejected', mapping, outcome: { resourceType: 'OperationOutcome', issue: locate(issues, location) } });
         return;
@@ -71,6 +77,7 @@ export function processItems(items: readonly unknown[], device: DeviceContext, o
       results.push({ item: index, status: 'accepted', mapping, resources: produced.map((r) => `${r.resourceType}/${r.id}`) });
     } catch (error) {
       if (!(error instanceof FhirError)) throw error;
+      trace?.push({ step: 'error', value: error.outcome, note: error.code });
       results.push({ item: index, status: 'rejected', outcome: { resourceType: 'OperationOutcome', issue: locate(error.outcome.issue, location) } });
     }
   });

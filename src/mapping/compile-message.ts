@@ -5,8 +5,9 @@ import type { DocPath } from './parse-mapping-text';
 import type { SourceSpec, TimestampFormat, TimestampSpec } from './mapping-document';
 import type { RunIssues } from './run-issues';
 
-export type TimestampReader = (payload: unknown, issues: RunIssues) => Timestamp | undefined;
-export type MessageIdReader = (payload: unknown, issues: RunIssues) => string | undefined;
+/** Reads the timestamp in the run's scope (`$` the item, `@` the current reading). */
+export type TimestampReader = (run: RunIssues) => Timestamp | undefined;
+export type MessageIdReader = (run: RunIssues) => string | undefined;
 
 /** Compile the mapping's IANA zone. @throws definition error for a zone Intl does not know. */
 export function compileZone(name: string | undefined, at: DocPath, ctx: CompileContext): Zone | undefined {
@@ -27,10 +28,10 @@ export function compileTimestamp(spec: TimestampSpec, at: DocPath, ctx: CompileC
   const keys = typeof spec === 'string' ? spec : { path: spec.path, expression: spec.expression, language: spec.language, const: spec.const };
   const src = compileSource(keys, at, ctx);
   if (src.isConst) throw definitionError(ctx, at, 'the timestamp must come from the payload');
-  return (payload, issues) => {
-    const v = src.read(payload);
+  return (issues) => {
+    const v = src.read(issues);
     if (isAbsent(v)) {
-      issues.add('required', `the message timestamp is missing (nothing at ${src.text})`, src.where);
+      issues.add('required', `the timestamp is missing (nothing at ${src.text})`, src.where);
       return undefined;
     }
     try {
@@ -42,7 +43,7 @@ export function compileTimestamp(spec: TimestampSpec, at: DocPath, ctx: CompileC
       return fromEpoch(v, format === 'epoch-s' ? 's' : 'ms');
     } catch (e) {
       if (!(e instanceof TimestampError)) throw e;
-      issues.add('value', `unusable message timestamp at ${src.text}: ${e.message}`, src.where);
+      issues.add('value', `unusable timestamp at ${src.text}: ${e.message}`, src.where);
       return undefined;
     }
   };
@@ -54,8 +55,8 @@ const MAX_ID = 128;
 export function compileMessageId(spec: SourceSpec | undefined, at: DocPath, ctx: CompileContext): MessageIdReader {
   if (spec === undefined) return () => undefined;
   const src: Extractor = compileSource(spec, at, ctx);
-  return (payload, issues) => {
-    const v = src.read(payload);
+  return (issues) => {
+    const v = src.read(issues);
     if (isAbsent(v)) return undefined;
     if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
     // eslint-disable-next-line no-control-regex -- control characters are exactly what is rejected here

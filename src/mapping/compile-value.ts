@@ -1,125 +1,125 @@
-import type { Quantity, SampledData } from 'fhir/r4';
-import { compileSource, isAbsent, type Extractor } from './compile-source';
+import type { CodeableConcept, Coding, Observation } from 'fhir/r4';
+import { compileSource, isAbsent, ManyValues, type Extractor } from './compile-source';
 import { definitionError, type CompileContext } from './compile-context';
-import { convert, findConversion, isUcumCode, knownConversions, round, type Conversion } from './units';
-import { fromNumber, plainDecimal, rational, roundTo } from './decimal';
+import { compileQuantity, compileRange, compileRatio, single, type Read } from './compile-quantity';
+import { compileSampledData } from './compile-sampled-data';
+import { compileZone } from './compile-message';
+import { fromEpoch, parseIsoTimestamp, TimestampError, type Zone } from './date-time';
 import type { DocPath } from './parse-mapping-text';
-import type { QuantitySpec, SampledDataSpec, ValueSpec } from './mapping-document';
+import type { CodeMapSpec, CodingSpec, DateTimeSpec, ValueSpec } from './mapping-document';
 import type { RunIssues } from './run-issues';
 
-/** UCUM, the only unit system the vital-signs profiles accept. See: https://hl7.org/fhir/R4/observation-vitalsigns.html */
-export const UCUM = 'http://unitsofmeasure.org';
+export { UCUM, readNumber } from './compile-quantity';
 
-export type ValueOut = { valueQuantity: Quantity } | { valueSampledData: SampledData };
+/** One value[x] of an Observation or component. See: https://hl7.org/fhir/R4/observation-definitions.html#Observation.value_x_ */
+export type ValueOut = Pick<Observation, 'valueQuantity' | 'valueSampledData' | 'valueCodeableConcept' | 'valueString' | 'valueBoolean' | 'valueInteger' | 'valueDateTime' | 'valueRange' | 'valueRatio'>;
 
-/** Reads one value[x] from a payload; 'absent' when the source is missing, 'error' after recording an issue. */
+/** Reads one value[x] from a payload; 'absent' / 'nan' / 'error' (an issue was recorded) otherwise. */
 export interface ValueReader {
-  read(payload: unknown, issues: RunIssues, label: string): ValueOut | 'absent' | 'error';
+  /** With `nanOk`, a number that is not one comes back as 'nan' (for dataAbsentReason) instead of an issue. */
+  read(run: RunIssues, label: string, nanOk: boolean): Read<ValueOut>;
   /** Where the value comes from (for "missing" issues). */
   readonly source: Extractor;
 }
 
-export function compileValue(spec: ValueSpec, at: DocPath, ctx: CompileContext): ValueReader {
-  if (spec.quantity) return compileQuantity(spec.quantity, [...at, 'quantity'], ctx);
-  if (spec.sampledData) return compileSampledData(spec.sampledData, [...at, 'sampledData'], ctx);
-  throw definitionError(ctx, at, 'value needs quantity or sampledData');
-}
+export const coding = (c: CodingSpec): Coding => (c.display === undefined ? { system: c.system, code: c.code } : { system: c.system, code: c.code, display: c.display });
 
-function checkUnit(code: string, at: DocPath, ctx: CompileContext): void {
-  if (!isUcumCode(code)) throw definitionError(ctx, at, `"${code}" is not a UCUM unit code (see https://ucum.org/ucum)`);
-}
+const wrap = <T, K extends keyof ValueOut>(key: K, r: Read<T>): Read<ValueOut> => (typeof r === 'string' && ['absent', 'nan', 'error'].includes(r) ? (r as 'absent') : ({ [key]: r } as ValueOut));
 
-/** Read a required finite number, recording an issue otherwise. */
-export function readNumber(src: Extractor, payload: unknown, issues: RunIssues, label: string): number | 'absent' | 'error' {
-  const v = src.read(payload);
-  if (isAbsent(v)) return 'absent';
-  if (typeof v !== 'number' || !Number.isFinite(v)) {
-    const got = typeof v === 'number' ? String(v) : `${Array.isArray(v) ? 'array' : typeof v} ${JSON.stringify(v)}`.slice(0, 80);
-    issues.add('value', `${label}: expected a finite number at ${src.text}, got ${got}`, src.where);
-    return 'error';
+export function compileValue(spec: ValueSpec, at: DocPath, ctx: CompileContext, zone: Zone | undefined): ValueReader {
+  if (spec.quantity) {
+    const q = compileQuantity(spec.quantity, [...at, 'quantity'], ctx);
+    return { source: q.source, read: (run, label, nanOk) => wrap('valueQuantity', q.read(run, label, nanOk)) };
   }
-  return v;
+  if (spec.sampledData) {
+    const s = compileSampledData(spec.sampledData, [...at, 'sampledData'], ctx);
+    return { source: s.source, read: (run, label) => wrap('valueSampledData', s.read(run, label)) };
+  }
+  if (spec.range) {
+    const r = compileRange(spec.range, [...at, 'range'], ctx);
+    return { source: r.source, read: (run, label) => wrap('valueRange', r.readRange(run, label)) };
+  }
+  if (spec.ratio) {
+    const r = compileRatio(spec.ratio, [...at, 'ratio'], ctx);
+    return { source: r.source, read: (run, label) => wrap('valueRatio', r.readRatio(run, label)) };
+  }
+  if (spec.codeableConcept) return compileCodeMap(spec.codeableConcept, [...at, 'codeableConcept'], ctx);
+  if (spec.dateTime) return compileDateTime(spec.dateTime, [...at, 'dateTime'], ctx, zone);
+  if (spec.string) return compileSimple('valueString', spec.string, [...at, 'string'], ctx, (v) => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined), 'a non-empty string');
+  if (spec.boolean) return compileSimple('valueBoolean', spec.boolean, [...at, 'boolean'], ctx, (v) => (typeof v === 'boolean' ? v : undefined), 'true or false');
+  if (spec.integer) return compileSimple('valueInteger', spec.integer, [...at, 'integer'], ctx, (v) => (Number.isSafeInteger(v) && Math.abs(v as number) <= 2147483647 ? (v as number) : undefined), 'a 32-bit integer');
+  throw definitionError(ctx, at, 'value needs one of quantity, sampledData, codeableConcept, string, boolean, integer, dateTime, range, ratio');
 }
 
-function compileQuantity(spec: QuantitySpec, at: DocPath, ctx: CompileContext): ValueReader {
+/** Read one value that must not be several; undefined = absent, ManyValues = issue recorded. */
+function one(src: Extractor, run: RunIssues, label: string): unknown {
+  const v = single(src, run, label);
+  return isAbsent(v) ? undefined : v;
+}
+
+function compileSimple<K extends 'valueString' | 'valueBoolean' | 'valueInteger'>(key: K, spec: object, at: DocPath, ctx: CompileContext, accept: (v: unknown) => ValueOut[K] | undefined, want: string): ValueReader {
   const src = compileSource(spec, at, ctx);
-  if (src.isConst && typeof spec.const !== 'number') throw definitionError(ctx, [...at, 'const'], 'a quantity constant must be a number');
-  checkUnit(spec.unit, [...at, 'unit'], ctx);
-  let conversion: Conversion | undefined;
-  if (spec.from !== undefined && spec.from !== spec.unit) {
-    checkUnit(spec.from, [...at, 'from'], ctx);
-    conversion = findConversion(spec.from, spec.unit);
-    if (!conversion) {
-      throw definitionError(ctx, [...at, 'from'], `no conversion from ${spec.from} to ${spec.unit} (known: ${knownConversions().join(', ')})`);
-    }
-    if (spec.decimals === undefined) throw definitionError(ctx, at, 'a unit conversion needs `decimals` (rounding of the result)');
-  }
-  const { unit, decimals } = spec;
-  const read: ValueReader['read'] = (payload, issues, label) => {
-    const v = readNumber(src, payload, issues, label);
-    if (typeof v !== 'number') return v;
-    const value = conversion ? convert(v, conversion, decimals as number) : decimals === undefined ? v : round(v, decimals);
-    return { valueQuantity: { value, unit, system: UCUM, code: unit } };
-  };
-  return { read, source: src };
-}
-
-type NumberSource = { kind: 'const'; value: number } | { kind: 'path'; src: Extractor };
-
-function compileSampledData(spec: SampledDataSpec, at: DocPath, ctx: CompileContext): ValueReader {
-  const src = compileSource(spec, at, ctx);
-  if (src.isConst) throw definitionError(ctx, [...at, 'const'], 'sampledData reads its samples from the payload (path or expression)');
-  checkUnit(spec.origin.unit, [...at, 'origin', 'unit'], ctx);
-  if ((spec.periodMs === undefined) === (spec.frequencyHz === undefined)) {
-    throw definitionError(ctx, at, 'sampledData needs exactly one of periodMs, frequencyHz');
-  }
-  const byHz = spec.frequencyHz !== undefined;
-  const key = byHz ? 'frequencyHz' : 'periodMs';
-  const raw = (spec.frequencyHz ?? spec.periodMs) as number | string;
-  const rate: NumberSource = typeof raw === 'number' ? { kind: 'const', value: raw } : { kind: 'path', src: compileSource(raw, [...at, key], ctx) };
-  const dimensions = spec.dimensions ?? 1;
-  const origin: Quantity = { value: spec.origin.value, unit: spec.origin.unit, system: UCUM, code: spec.origin.unit };
-  const fixed = { factor: spec.factor, lowerLimit: spec.lowerLimit, upperLimit: spec.upperLimit };
-  const read: ValueReader['read'] = (payload, issues, label) => {
-    const data = readSamples(src, payload, issues, label, dimensions);
-    if (data === 'absent' || data === 'error') return data;
-    const r = rate.kind === 'const' ? rate.value : readNumber(rate.src, payload, issues, label);
-    if (r === 'absent' && rate.kind === 'path') issues.add('required', `${label}: no ${key} at ${rate.src.text}`, rate.src.where);
-    if (typeof r !== 'number') return 'error';
-    if (r <= 0 && rate.kind === 'path') {
-      issues.add('value', `${label}: ${key} must be > 0, got ${r}`, rate.src.where);
+  return {
+    source: src,
+    read: (run, label, nanOk) => {
+      const v = one(src, run, label);
+      if (v === undefined) return 'absent';
+      if (v instanceof ManyValues) return 'error';
+      const out = accept(v);
+      if (out !== undefined) return { [key]: out } as ValueOut;
+      if (nanOk && key === 'valueInteger') return 'nan';
+      run.add('value', `${label}: expected ${want} at ${src.text}, got ${JSON.stringify(v).slice(0, 60)}`, src.where);
       return 'error';
-    }
-    // period in ms; from a frequency, 1000/Hz exactly, rounded to 6 decimals (nanoseconds).
-    const period = byHz ? roundTo(rational(1000n * fromNumber(r).d, fromNumber(r).n), 6) : r;
-    // Key order of the R4 SampledData definition: origin, period, factor, lowerLimit, upperLimit, dimensions, data.
-    const sd = { origin, period } as SampledData;
-    if (fixed.factor !== undefined) sd.factor = fixed.factor;
-    if (fixed.lowerLimit !== undefined) sd.lowerLimit = fixed.lowerLimit;
-    if (fixed.upperLimit !== undefined) sd.upperLimit = fixed.upperLimit;
-    sd.dimensions = dimensions;
-    sd.data = data;
-    return { valueSampledData: sd };
+    },
   };
-  return { read, source: src };
 }
 
-/** Samples: a non-empty array of finite numbers, a multiple of `dimensions` long → "v1 v2 …". */
-function readSamples(src: Extractor, payload: unknown, issues: RunIssues, label: string, dimensions: number): string | 'absent' | 'error' {
-  const v = src.read(payload);
-  if (isAbsent(v)) return 'absent';
-  if (!Array.isArray(v) || v.length === 0) {
-    issues.add('value', `${label}: expected a non-empty array of numbers at ${src.text}`, src.where);
-    return 'error';
-  }
-  const bad = v.findIndex((x) => typeof x !== 'number' || !Number.isFinite(x));
-  if (bad >= 0) {
-    issues.add('value', `${label}: sample ${bad} at ${src.text} is not a finite number`, `${src.where}[${bad}]`);
-    return 'error';
-  }
-  if (v.length % dimensions !== 0) {
-    issues.add('value', `${label}: ${v.length} samples is not a multiple of ${dimensions} dimensions`, src.where);
-    return 'error';
-  }
-  return (v as number[]).map(plainDecimal).join(' ');
+/** Device enums → codes: the device's value (as text) is looked up in `map`; unknown values need `default`. */
+function compileCodeMap(spec: CodeMapSpec, at: DocPath, ctx: CompileContext): ValueReader {
+  const src = compileSource({ path: spec.path, expression: spec.expression, language: spec.language, const: spec.const }, at, ctx);
+  const map = new Map(Object.entries(spec.map).map(([k, c]) => [k, coding(c)]));
+  const fallback = spec.default ? coding(spec.default) : undefined;
+  return {
+    source: src,
+    read: (run, label) => {
+      const v = one(src, run, label);
+      if (v === undefined) return 'absent';
+      if (v instanceof ManyValues) return 'error';
+      const key = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+      const c = key === undefined ? undefined : (map.get(key) ?? fallback);
+      if (!c) {
+        run.add('code-invalid', `${label}: ${JSON.stringify(v).slice(0, 60)} at ${src.text} is not in the code map (known: ${[...map.keys()].join(', ')})`, src.where);
+        return 'error';
+      }
+      const concept: CodeableConcept = { coding: [{ ...c }] };
+      if (spec.text) concept.text = spec.text;
+      return { valueCodeableConcept: concept };
+    },
+  };
+}
+
+function compileDateTime(spec: DateTimeSpec, at: DocPath, ctx: CompileContext, zone: Zone | undefined): ValueReader {
+  const { format = 'iso8601', ...keys } = spec;
+  const src = compileSource(keys, at, ctx);
+  compileZone(zone?.name, at, ctx);
+  return {
+    source: src,
+    read: (run, label) => {
+      const v = one(src, run, label);
+      if (v === undefined) return 'absent';
+      if (v instanceof ManyValues) return 'error';
+      try {
+        if (format === 'iso8601') {
+          if (typeof v !== 'string') throw new TimestampError(`expected an ISO 8601 string, got ${typeof v}`);
+          return { valueDateTime: parseIsoTimestamp(v, zone).effective };
+        }
+        if (typeof v !== 'number') throw new TimestampError(`expected a number (${format}), got ${typeof v}`);
+        return { valueDateTime: fromEpoch(v, format === 'epoch-s' ? 's' : 'ms').effective };
+      } catch (e) {
+        if (!(e instanceof TimestampError)) throw e;
+        run.add('value', `${label}: ${e.message}`, src.where);
+        return 'error';
+      }
+    },
+  };
 }

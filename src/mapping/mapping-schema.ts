@@ -8,22 +8,29 @@
 
 const str = { type: 'string', minLength: 1 } as const;
 const scalar = { type: ['string', 'number', 'boolean', 'null'] } as const;
+const pathString = { ...str, pattern: '^[$@]', description: 'JSONPath subset from the item ($) or the current reading (@): .name, [\'name\'], [index]' } as const;
 
-/** Keys that say where a value comes from; `language` leaves room for JMESPath etc. later. */
+/** Keys that say where a value comes from. */
 const sourceKeys = {
-  path: { ...str, pattern: '^\\$', description: 'JSONPath subset: $, .name, [\'name\'], [index]' },
-  expression: { ...str, description: 'An expression in `language` (today only jsonpath).' },
-  language: { enum: ['jsonpath'], default: 'jsonpath' },
+  path: pathString,
+  expression: { ...str, description: 'A JSONPath (full: filters, wildcards, ..) or JMESPath expression, per `language`; must select one value.' },
+  language: { enum: ['jsonpath', 'jmespath'], default: 'jsonpath' },
   const: { ...scalar, description: 'A constant instead of a value from the payload.' },
 } as const;
 
 const source = {
-  description: 'A JSONPath string, or an object with exactly one of path / expression / const.',
-  anyOf: [
-    { ...str, pattern: '^\\$' },
-    { type: 'object', additionalProperties: false, properties: sourceKeys },
-  ],
+  description: 'A path string, or an object with exactly one of path / expression / const.',
+  anyOf: [pathString, { type: 'object', additionalProperties: false, properties: sourceKeys }],
 } as const;
+
+const profiles = { anyOf: [{ ...str, format: 'uri' }, { type: 'array', minItems: 1, items: { ...str, format: 'uri' } }] } as const;
+const codes = { anyOf: [{ $ref: '#/definitions/coding' }, { type: 'array', minItems: 1, items: { $ref: '#/definitions/coding' } }] } as const;
+const absent = { enum: ['skip', 'error', 'data-absent-reason'], description: 'When the value is absent: leave it out, fail (default), or send dataAbsentReason.' } as const;
+const simple = { type: 'object', additionalProperties: false, properties: sourceKeys } as const;
+
+const deviceProperties = Object.fromEntries(
+  ['serial', 'manufacturer', 'model', 'firmware', 'hardware', 'software', 'mac', 'systemId', 'udi', 'udiDeviceIdentifier'].map((k) => [k, { $ref: '#/definitions/source' }]),
+);
 
 export const MAPPING_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -40,6 +47,7 @@ export const MAPPING_SCHEMA = {
     description: { type: 'string' },
     match: { $ref: '#/definitions/match' },
     timezone: { ...str, description: 'IANA zone for timestamps without a UTC offset, e.g. Europe/Berlin.' },
+    each: { $ref: '#/definitions/source', description: 'Many readings per payload: an expression selecting them (e.g. $.readings[*]); `@` is the reading.' },
     message: {
       type: 'object',
       additionalProperties: false,
@@ -53,13 +61,7 @@ export const MAPPING_SCHEMA = {
     device: {
       type: 'object',
       additionalProperties: false,
-      properties: {
-        serial: { $ref: '#/definitions/source' },
-        manufacturer: { $ref: '#/definitions/source' },
-        model: { $ref: '#/definitions/source' },
-        firmware: { $ref: '#/definitions/source' },
-        type: { $ref: '#/definitions/coding' },
-      },
+      properties: { ...deviceProperties, type: codes, profile: profiles },
     },
     observations: { type: 'array', minItems: 1, items: { $ref: '#/definitions/observation' } },
   },
@@ -69,7 +71,7 @@ export const MAPPING_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       required: ['system', 'code'],
-      properties: { system: str, code: str, display: str },
+      properties: { system: { ...str, format: 'uri' }, code: str, display: str },
     },
     match: {
       type: 'object',
@@ -80,6 +82,7 @@ export const MAPPING_SCHEMA = {
         equals: scalar,
         in: { type: 'array', minItems: 1, items: scalar },
         exists: { type: 'boolean' },
+        topic: { ...str, description: 'MQTT topic filter: + is one level, # the rest (e.g. wards/+/bp/#).' },
         all: { type: 'array', minItems: 1, items: { $ref: '#/definitions/match' } },
         any: { type: 'array', minItems: 1, items: { $ref: '#/definitions/match' } },
         not: { $ref: '#/definitions/match' },
@@ -87,12 +90,8 @@ export const MAPPING_SCHEMA = {
     },
     timestamp: {
       anyOf: [
-        { ...str, pattern: '^\\$' },
-        {
-          type: 'object',
-          additionalProperties: false,
-          properties: { ...sourceKeys, format: { enum: ['iso8601', 'epoch-s', 'epoch-ms'], default: 'iso8601' } },
-        },
+        pathString,
+        { type: 'object', additionalProperties: false, properties: { ...sourceKeys, format: { enum: ['iso8601', 'epoch-s', 'epoch-ms'], default: 'iso8601' } } },
       ],
     },
     observation: {
@@ -100,12 +99,18 @@ export const MAPPING_SCHEMA = {
       additionalProperties: false,
       required: ['code'],
       properties: {
-        code: { $ref: '#/definitions/coding' },
-        category: {
-          enum: ['social-history', 'vital-signs', 'imaging', 'laboratory', 'procedure', 'survey', 'exam', 'therapy', 'activity'],
+        code: codes,
+        category: { enum: ['social-history', 'vital-signs', 'imaging', 'laboratory', 'procedure', 'survey', 'exam', 'therapy', 'activity'] },
+        profile: profiles,
+        method: { $ref: '#/definitions/coding' },
+        bodySite: { $ref: '#/definitions/coding' },
+        when: { $ref: '#/definitions/match' },
+        optional: { type: 'boolean', default: false, description: 'Same as absent: skip.' },
+        absent,
+        period: {
+          type: 'object', additionalProperties: false, required: ['start', 'end'],
+          properties: { start: { $ref: '#/definitions/timestamp' }, end: { $ref: '#/definitions/timestamp' } },
         },
-        profile: { ...str, format: 'uri' },
-        optional: { type: 'boolean', default: false, description: 'Skip (instead of failing) when the value is absent.' },
         value: { $ref: '#/definitions/value' },
         components: { type: 'array', minItems: 1, items: { $ref: '#/definitions/component' } },
       },
@@ -114,14 +119,24 @@ export const MAPPING_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       required: ['code', 'value'],
-      properties: { code: { $ref: '#/definitions/coding' }, optional: { type: 'boolean' }, value: { $ref: '#/definitions/value' } },
+      properties: { code: codes, optional: { type: 'boolean' }, absent, value: { $ref: '#/definitions/value' } },
     },
     value: {
       type: 'object',
       additionalProperties: false,
       minProperties: 1,
       maxProperties: 1,
-      properties: { quantity: { $ref: '#/definitions/quantity' }, sampledData: { $ref: '#/definitions/sampledData' } },
+      properties: {
+        quantity: { $ref: '#/definitions/quantity' },
+        sampledData: { $ref: '#/definitions/sampledData' },
+        codeableConcept: { $ref: '#/definitions/codeableConcept' },
+        string: simple,
+        boolean: simple,
+        integer: simple,
+        dateTime: { type: 'object', additionalProperties: false, properties: { ...sourceKeys, format: { enum: ['iso8601', 'epoch-s', 'epoch-ms'] } } },
+        range: { type: 'object', additionalProperties: false, minProperties: 1, properties: { low: { $ref: '#/definitions/quantity' }, high: { $ref: '#/definitions/quantity' } } },
+        ratio: { type: 'object', additionalProperties: false, required: ['numerator', 'denominator'], properties: { numerator: { $ref: '#/definitions/quantity' }, denominator: { $ref: '#/definitions/quantity' } } },
+      },
     },
     quantity: {
       type: 'object',
@@ -130,8 +145,12 @@ export const MAPPING_SCHEMA = {
       properties: {
         ...sourceKeys,
         unit: { ...str, description: 'UCUM code of the output (valueQuantity.code and .unit).' },
-        from: { ...str, description: 'UCUM code the device sends; converted to `unit` (needs `decimals`).' },
+        from: {
+          description: 'UCUM code the device sends, or where the payload says its unit ({path, units: {deviceUnit: UCUM}}); converted to `unit` (needs `decimals`).',
+          anyOf: [str, { type: 'object', additionalProperties: false, required: ['units'], properties: { ...sourceKeys, units: { type: 'object', minProperties: 1, additionalProperties: str } } }],
+        },
         decimals: { type: 'integer', minimum: 0, maximum: 12 },
+        molarMass: { type: 'number', exclusiveMinimum: 0, description: 'g/mol, for mg/dL ↔ mmol/L (glucose: 180.156).' },
       },
     },
     sampledData: {
@@ -140,18 +159,24 @@ export const MAPPING_SCHEMA = {
       required: ['origin'],
       properties: {
         ...sourceKeys,
-        origin: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['value', 'unit'],
-          properties: { value: { type: 'number' }, unit: str },
-        },
-        periodMs: { anyOf: [{ type: 'number', exclusiveMinimum: 0 }, { ...str, pattern: '^\\$' }] },
-        frequencyHz: { anyOf: [{ type: 'number', exclusiveMinimum: 0 }, { ...str, pattern: '^\\$' }] },
+        origin: { type: 'object', additionalProperties: false, required: ['value', 'unit'], properties: { value: { type: 'number' }, unit: str } },
+        periodMs: { anyOf: [{ type: 'number', exclusiveMinimum: 0 }, pathString] },
+        frequencyHz: { anyOf: [{ type: 'number', exclusiveMinimum: 0 }, pathString] },
         factor: { type: 'number' },
         lowerLimit: { type: 'number' },
         upperLimit: { type: 'number' },
         dimensions: { type: 'integer', minimum: 1, default: 1 },
+      },
+    },
+    codeableConcept: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['map'],
+      properties: {
+        ...sourceKeys,
+        map: { type: 'object', minProperties: 1, additionalProperties: { $ref: '#/definitions/coding' }, description: 'Device value (as text) → coding (LOINC, SNOMED CT, MDC…).' },
+        default: { $ref: '#/definitions/coding' },
+        text: str,
       },
     },
   },

@@ -9,7 +9,7 @@ export const ERR_PATIENT_UNRESOLVED = 'ERR_PATIENT_UNRESOLVED';
 export const ERR_PATIENT_MISMATCH = 'ERR_PATIENT_MISMATCH';
 
 /** Resolves `Patient/ID` for a payload; throws FhirError (422) rather than ever dropping a reading. */
-export type SubjectResolver = (payload: unknown, registryPatient: string | undefined, issues: RunIssues) => string;
+export type SubjectResolver = (run: RunIssues, registryPatient: string | undefined) => string;
 
 // FHIR id: [A-Za-z0-9\-\.]{1,64}. See: https://hl7.org/fhir/R4/datatypes.html#id
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -21,8 +21,8 @@ const ID = /^[A-Za-z0-9\-.]{1,64}$/;
  */
 export function compileSubject(spec: 'registry' | SourceSpec | undefined, at: DocPath, ctx: CompileContext): SubjectResolver {
   const src = spec === undefined || spec === 'registry' ? undefined : compileSource(spec, at, ctx);
-  return (payload, registryPatient, issues) => {
-    const fromPayload = src ? payloadPatient(src, payload, issues) : undefined;
+  return (issues, registryPatient) => {
+    const fromPayload = src ? payloadPatient(src, issues) : undefined;
     if (fromPayload && registryPatient && fromPayload !== registryPatient) {
       throw FhirError.of(ERR_PATIENT_MISMATCH, {
         code: 'business-rule',
@@ -43,8 +43,8 @@ export function compileSubject(spec: 'registry' | SourceSpec | undefined, at: Do
   };
 }
 
-function payloadPatient(src: Extractor, payload: unknown, issues: RunIssues): string | undefined {
-  const v = src.read(payload);
+function payloadPatient(src: Extractor, issues: RunIssues): string | undefined {
+  const v = src.read(issues);
   if (isAbsent(v)) return undefined;
   const id = typeof v === 'string' && v.startsWith('Patient/') ? v.slice('Patient/'.length) : v;
   if (typeof id !== 'string' || !ID.test(id)) {

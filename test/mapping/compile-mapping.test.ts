@@ -55,7 +55,7 @@ describe('compileMapping: a bad mapping names file and line', () => {
     ['JSONPath outside the subset', withLine(13, '    value: { quantity: { path: "$.hr[*]", unit: "/min" } }'), 13, /observations\[0\]\.value\.quantity\.path: unsupported JSONPath syntax/],
     ['JSONPath in message.id', withLine(6, '  id: "$..id"'), 6, /message\.id: expected a member name/],
     ['not a UCUM unit', withLine(13, '    value: { quantity: { path: "$.hr", unit: "bpm" } }'), 13, /"bpm" is not a UCUM unit code/],
-    ['unknown conversion', withLine(13, '    value: { quantity: { path: "$.hr", from: "Cel", unit: "[degF]", decimals: 1 } }'), 13, /no conversion from Cel to \[degF\] \(known: \[degF\] → Cel/],
+    ['unknown conversion', withLine(13, '    value: { quantity: { path: "$.hr", from: "K", unit: "Cel", decimals: 1 } }'), 13, /no conversion from K to Cel \(known: \[degF\] ↔ Cel/],
     ['conversion without decimals', withLine(13, '    value: { quantity: { path: "$.t", from: "[degF]", unit: "Cel" } }'), 13, /needs `decimals`/],
     ['unknown time zone', withLine(4, 'timezone: Europe/Atlantis'), 4, /timezone: "Europe\/Atlantis" is not an IANA time zone/],
     ['match with two tests', withLine(3, 'match: { path: "$.type", equals: "demo", exists: true }'), 3, /exactly one of equals, in, exists/],

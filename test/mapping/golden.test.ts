@@ -16,8 +16,8 @@ const cases = families.flatMap((family) =>
 );
 
 describe('golden mappings', () => {
-  it('has the four families, each with at least two examples, one of them carrying a message id', () => {
-    expect(families.sort()).toEqual(['bp-cuff', 'ecg-patch', 'pulse-oximeter', 'thermometer']);
+  it('has the eight families, each with at least two examples, one of them carrying a message id', () => {
+    expect(families.sort()).toEqual(['bedside-monitor', 'bp-cuff', 'ecg-patch', 'glucose-meter', 'pulse-oximeter', 'stethoscope', 'thermometer', 'weight-scale']);
     for (const family of families) {
       const mine = cases.filter((c) => c.family === family);
       expect(mine.length).toBeGreaterThanOrEqual(2);
@@ -42,7 +42,8 @@ describe('golden mappings', () => {
   });
 
   it('every vital-signs Observation carries what the R4 vital-signs profiles require', () => {
-    const fixed: Record<string, string> = { '2708-6': '%', '8867-4': '/min', '8310-5': 'Cel' };
+    // The units the R4 vital-signs profiles fix per LOINC code. See: https://hl7.org/fhir/R4/observation-vitalsigns.html
+    const fixed: Record<string, string> = { '2708-6': '%', '8867-4': '/min', '9279-1': '/min', '8310-5': 'Cel', '29463-7': 'kg', '39156-5': 'kg/m2' };
     for (const { family, example } of cases) {
       const { observations } = readJson(join(ROOT, family, 'expected', example)) as MapOutput;
       for (const o of observations.filter((x) => x.category?.[0]?.coding?.[0]?.code === 'vital-signs')) {

@@ -73,10 +73,11 @@ describe('server-owned fields (security case 19: mass assignment)', () => {
     };
     const out = oximeter.map({ payload, device });
     expect(out.device).toMatchObject({ resourceType: 'Device', id: 'dev-1', status: 'active', patient: { reference: 'Patient/p1' } });
-    expect(out.device.meta).toBeUndefined();
+    // meta comes from the mapping (its declared profiles), never from the payload's `meta`.
+    expect(out.device.meta).toEqual({ profile: ['https://iomt-bridge.dev/fhir/StructureDefinition/iomt-device'] });
     for (const o of out.observations) {
       expect(o).toMatchObject({ resourceType: 'Observation', status: 'final', subject: { reference: 'Patient/p1' }, device: { reference: 'Device/dev-1' } });
-      expect(o.meta).toEqual({ profile: [expect.stringMatching(/^http:\/\/hl7\.org\/fhir\/StructureDefinition\//)] });
+      expect(o.meta).toEqual({ profile: [expect.stringMatching(/^http:\/\/hl7\.org\/fhir\/StructureDefinition\//), 'https://iomt-bridge.dev/fhir/StructureDefinition/iomt-numeric-observation'] });
       expect(o.id).not.toBe('evil');
     }
   });
@@ -199,7 +200,7 @@ describe('mapping features', () => {
     }, [{ code: { system: 'http://loinc.org', code: '29463-7', display: 'Body weight' }, category: 'vital-signs',
       value: { quantity: { path: '$.lb', from: '[lb_av]', unit: 'kg', decimals: 1 } } }]);
     const out = m.map({ payload: { k: 1, time: 1715678400, fw: 3, lb: 154.3 }, device });
-    expect(out.device).toMatchObject({ manufacturer: 'Acme', version: [{ type: { text: 'firmware' }, value: '3' }], type: { coding: [{ system: 'urn:example:device-type', code: 'scale' }] } });
+    expect(out.device).toMatchObject({ manufacturer: 'Acme', version: [{ type: { coding: [{ system: 'urn:iso:std:iso:11073:10101', code: '531976', display: 'MDC_ID_PROD_SPEC_FW' }] }, value: '3' }], type: { coding: [{ system: 'urn:example:device-type', code: 'scale' }] } });
     expect(out.observations[0]).toMatchObject({ effectiveDateTime: '2024-05-14T09:20:00Z', valueQuantity: { value: 70, unit: 'kg', code: 'kg' } });
     expect(out.observations[0]?.meta).toBeUndefined(); // no profile declared, none claimed
   });

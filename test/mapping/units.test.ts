@@ -20,6 +20,10 @@ describe('unit conversion (exact, then rounded once)', () => {
     ['[lb_av]', 'kg', 154.3, 1, 70], // 69.989…
     ['kPa', 'mm[Hg]', 13.3322, 0, 100],
     ['kPa', 'mm[Hg]', 16, 0, 120], // 120.0096…
+    ['Cel', '[degF]', 37, 1, 98.6],
+    ['mm[Hg]', 'kPa', 120, 2, 16], // 15.99864
+    ['[in_i]', 'cm', 70, 1, 177.8],
+    ['kg', '[lb_av]', 70, 1, 154.3], // 154.323…
   ])('%s → %s: %p (%p decimals) = %p', (from, to, value, decimals, expected) => {
     const out = convert(value, conv(from, to), decimals);
     expect(out).toBe(expected);
@@ -27,9 +31,20 @@ describe('unit conversion (exact, then rounded once)', () => {
   });
 
   it('has no conversion for pairs outside the table', () => {
-    expect(findConversion('Cel', '[degF]')).toBeUndefined();
+    expect(findConversion('K', 'Cel')).toBeUndefined();
     expect(findConversion('[degF]', 'K')).toBeUndefined();
-    expect(knownConversions()).toEqual(['[degF] → Cel', '[lb_av] → kg', 'kPa → mm[Hg]']);
+    expect(findConversion('mg/dL', 'mmol/L')).toBeUndefined(); // needs the substance's molar mass
+    expect(knownConversions()).toEqual(['[degF] ↔ Cel', '[lb_av] ↔ kg', '[in_i] ↔ cm', 'g ↔ kg', 'kPa ↔ mm[Hg]', 'mg/dL ↔ mmol/L (with molarMass)']);
+  });
+
+  it('converts glucose mg/dL ↔ mmol/L with its molar mass (180.156 g/mol)', () => {
+    const toMmol = findConversion('mg/dL', 'mmol/L', 180.156);
+    const toMg = findConversion('mmol/L', 'mg/dL', 180.156);
+    if (!toMmol || !toMg) throw new Error('missing glucose conversion');
+    expect(convert(100, toMmol, 2)).toBe(5.55); // 100 · 10 / 180.156 = 5.5507…
+    expect(convert(180.156, toMmol, 3)).toBe(10);
+    expect(convert(5.5, toMg, 0)).toBe(99); // 99.0858
+    expect(convert(7, toMg, 1)).toBe(126.1); // 126.1092
   });
 
   it('rounds half away from zero', () => {
