@@ -25,10 +25,12 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
 }
 
 /** Mappings and profiles, compiled once; a bad file throws here and start-up stops (with file and line). */
-export function compileEngines(config: Pick<Config, 'mappingsDir' | 'profilesDir'>): { mappings: CompiledMapping[]; validator: Validator } {
+export function compileEngines(
+  config: Pick<Config, 'mappingsDir' | 'profilesDir'> & Partial<Pick<Config, 'validationAllowedExtensionDomains'>>,
+): { mappings: CompiledMapping[]; validator: Validator } {
   return {
     mappings: loadMappings(config.mappingsDir),
-    validator: createValidator(loadDefinitions({ profilesDir: config.profilesDir })),
+    validator: createValidator(loadDefinitions({ profilesDir: config.profilesDir }), { allowedExtensionDomains: config.validationAllowedExtensionDomains }),
   };
 }
 

@@ -35,6 +35,8 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
     description: 'Folder of device-family mappings, compiled at start-up.' },
   { name: 'IOMT_PROFILES_DIR', default: '`<package>/profiles`', kind: 'path', schema: text,
     description: 'Folder of StructureDefinitions (profiles), compiled at start-up.' },
+  { name: 'IOMT_VALIDATION_ALLOWED_EXTENSION_DOMAINS', default: '(none)', kind: 'list', schema: { type: 'array', minItems: 1, uniqueItems: true, items: text },
+    description: 'Comma-separated domains (hosts such as `example.org`, or URL prefixes) whose extensions are accepted without a definition; any other unknown extension is a validation error. `*` accepts all.' },
   { name: 'IOMT_INGEST_MAX_BYTES', default: '`1048576`', schema: int(1024, 64 * 1024 * 1024),
     description: 'Largest ingest request body in bytes (1 KiB to 64 MiB); larger ones get 413.' },
   { name: 'IOMT_INGEST_MAX_ITEMS', default: '`10000`', schema: int(1, 1_000_000),

@@ -25,6 +25,8 @@ export interface Config {
   sqliteFile: string;
   mappingsDir: string;
   profilesDir: string;
+  /** IOMT_VALIDATION_ALLOWED_EXTENSION_DOMAINS: extensions accepted without a definition. */
+  validationAllowedExtensionDomains?: readonly string[];
   ingestMaxBytes: number;
   ingestMaxItems: number;
   ingestMaxDepth: number;

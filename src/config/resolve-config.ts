@@ -42,6 +42,8 @@ export function resolveConfig(values: ReadonlyMap<string, unknown>, ctx: Resolve
     fhirDefaultCount: get('IOMT_FHIR_DEFAULT_COUNT', 50),
     fhirMaxCount: get('IOMT_FHIR_MAX_COUNT', 1000),
   };
+  const domains = values.get('IOMT_VALIDATION_ALLOWED_EXTENSION_DOMAINS') as string[] | undefined;
+  if (domains !== undefined) config.validationAllowedExtensionDomains = domains;
   Object.assign(config, resolveSmartConfig(values, problems));
   resolveIssuer(config, values, problems);
   const ehr = resolveEhrConfig(values, problems);
