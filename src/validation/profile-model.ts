@@ -172,7 +172,7 @@ function narrowTargets(node: ConstraintNode, el: ElementDefinition, baseEl: Elem
     (e?.type ?? []).filter((t) => t.code === 'Reference').flatMap((t) => t.targetProfile ?? []).map((p) => p.split('|')[0] ?? p);
   const own = targets(el);
   const base = new Set(targets(baseEl));
-  if (own.length === 0 || own.every((p) => base.has(p))) return;
+  if (own.length === 0 || (own.length === base.size && own.every((p) => base.has(p)))) return; // nothing narrowed
   const custom = own.filter((p) => !p.startsWith(CORE) || p.slice(CORE.length).includes('/'));
   if (custom.length > 0) node.targetProfiles = custom;
   else node.targetTypes = new Set(own.map((p) => p.slice(CORE.length)));
