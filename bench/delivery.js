@@ -8,7 +8,7 @@
  *   2. throughput: a backlog (default 5,000 readings = 10,000 Observations) committed with delivery off, then
  *      drained with transaction Bundles of 1 entry and of 50 entries, same run, same EHR.
  * Prints a table, then one JSON line of figures.
- * Usage: npm run bench:delivery [-- --rate 1000 --seconds 15 --backlog 5000 --devices 20]
+ * Usage: npm run bench:delivery [-- --rate 1000 --seconds 15 --backlog 5000 --devices 20 --only sandbox|indexed]
  */
 const { copyFileSync, mkdirSync, mkdtempSync, rmSync } = require('node:fs');
 const { spawn } = require('node:child_process');
@@ -28,6 +28,7 @@ const RATE = arg('rate', 1000);
 const SECONDS = arg('seconds', 15);
 const BACKLOG = arg('backlog', 5000);
 const DEVICES = arg('devices', 20);
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const PER_REQUEST = 10; // readings per ingest request: RATE/10 requests a second
 const CLI = join(__dirname, '..', 'bin', 'iomt-bridge.js');
 
@@ -250,11 +251,11 @@ async function main() {
   const sandbox = sandboxTarget(await startSandbox({ keys: [key.publicJwk] }));
   const indexed = await indexedTarget();
   try {
-    const bySandbox = await measure(keyDir, sandbox);
-    const byIndexed = await measure(keyDir, indexed);
+    const bySandbox = ONLY === 'indexed' ? undefined : await measure(keyDir, sandbox);
+    const byIndexed = ONLY === 'sandbox' ? undefined : await measure(keyDir, indexed);
     console.log(`bench:delivery — ${cpus().length} cores, Node ${process.version}, ${DEVICES} devices, ${PER_REQUEST} readings per ingest request, concurrency 4`);
-    console.table({ ...rows('sandbox', bySandbox), ...rows('indexed', byIndexed) });
-    for (const [name, m] of [['sandbox EHR', bySandbox], ['indexed EHR', byIndexed]]) {
+    console.table({ ...(bySandbox ? rows('sandbox', bySandbox) : {}), ...(byIndexed ? rows('indexed', byIndexed) : {}) });
+    for (const [name, m] of [['sandbox EHR', bySandbox], ['indexed EHR', byIndexed]].filter(([, m]) => m !== undefined)) {
       console.log(`${name}: p99 reading → EHR ${m.latency.p99ms} ms at ${m.latency.sentPerSecond} readings/s sent (target < 1000 ms at 1000/s); batching ×${m.speedup}; ingest failures ${m.latency.ingestFailures}`);
     }
     console.log(JSON.stringify({

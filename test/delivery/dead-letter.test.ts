@@ -22,6 +22,9 @@ describe('dead letter and replay', () => {
     expect(identifierCounts(rig.ehr).size).toBe(4);
 
     rig.ehr.reject.clear();
+    const plain = await rig.bridge.token('system/Observation.rs');
+    const refused = await rig.bridge.server.inject({ method: 'POST', url: '/admin/outbox/replay', payload: { dead: true }, headers: { authorization: `Bearer ${plain}` } });
+    expect([refused.statusCode, rig.bridge.lastErrorCode()]).toEqual([403, 'ERR_ADMIN_SCOPE']);
     const token = await rig.bridge.token('iomt:admin');
     const listed = await rig.bridge.server.inject({ method: 'GET', url: '/admin/outbox/entries?status=dead', headers: { authorization: `Bearer ${token}` } });
     expect(JSON.parse(listed.payload)).toHaveLength(2);

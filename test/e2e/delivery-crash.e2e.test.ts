@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadOrCreateClientKey } from '../../src/delivery';
+import { loadOrCreateClientKey, type ClientKey } from '../../src/delivery';
 import { openSqliteStore } from '../../src/store';
 import { postReadings, registerDevices, startBridgeProcess, type BridgeProcess } from '../delivery/support/bridge-process';
 import { CLIENT_ID, identifierCounts } from '../delivery/support/delivery-rig';
@@ -16,12 +16,13 @@ describe('delivery survives kill -9 (real process, real HTTP)', () => {
   let dataDir: string;
   let ehr: FaultEhr;
   let bridge: BridgeProcess | undefined;
+  let key: ClientKey;
   const READINGS_PER_DEVICE = 20;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'iomt-crash-'));
     // The key the bridge will load on start, registered with the EHR beforehand (as an operator would).
-    const key = await loadOrCreateClientKey(dataDir, 'ES384');
+    key = await loadOrCreateClientKey(dataDir, 'ES384');
     ehr = await startFaultEhr({ clientId: CLIENT_ID, jwks: { keys: [key.publicJwk] } });
     ehr.addPatient('example');
   });
@@ -39,6 +40,9 @@ describe('delivery survives kill -9 (real process, real HTTP)', () => {
     const devices = await registerDevices(dataDir, ['po-a', 'po-b', 'po-c'], 'Patient/example');
     ehr.faults.push({ delayMs: 150, times: 1000 });
     bridge = await startBridgeProcess(dataDir, env);
+    const jwks = (await (await fetch(`${bridge.url}/.well-known/jwks.json`)).json()) as { keys: Array<Record<string, unknown>> };
+    expect(jwks.keys).toEqual([{ ...key.publicJwk }]);
+    expect(jwks.keys[0]?.d).toBeUndefined();
     for (const [i, device] of devices.entries()) await postReadings(bridge, device, i * 1000, READINGS_PER_DEVICE);
     const expected = devices.length * READINGS_PER_DEVICE * 2;
 
