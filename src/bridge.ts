@@ -1,4 +1,5 @@
 import type { Server } from '@hapi/hapi';
+import { appDepsOf } from './app';
 import { decodeJwt } from 'jose';
 import pino, { type Logger } from 'pino';
 import { withListeningPort, type Config } from './config';
@@ -118,6 +119,7 @@ export async function startBridge(initial: Config, logger: Logger = createLogger
     const server = await createServer({
       settings, store, ...engines, mappings: watcher.registry, verifyAccessToken: (token) => verify(token), logger, metrics, now: Date.now,
       clientJwks: { keys: [clientKey.publicJwk as Record<string, unknown>] },
+      app: await appDepsOf(config),
     });
     await server.start();
     const delivery = startDelivery(config, clientKey, store, metrics, logger);

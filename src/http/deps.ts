@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AppDeps } from '../app';
 import type { MappingRegistry } from '../mapping/registry';
 import type { Metrics } from '../ops/metrics';
 import type { Store } from '../store/port';
@@ -48,4 +49,6 @@ export interface HttpDeps {
   now: () => number;
   /** Our public keys for SMART Backend Services at the EHR, served at `/.well-known/jwks.json` (issue 6). */
   clientJwks?: { keys: Array<Record<string, unknown>> };
+  /** The SMART app (issue 5), when IOMT_APP_EHRS is set. */
+  app?: AppDeps;
 }

@@ -1,4 +1,5 @@
 import Hapi from '@hapi/hapi';
+import { appPlugin } from '../app';
 import type { HttpDeps } from './deps';
 import { outcomesPlugin } from './plugins/outcomes';
 import { requestLogPlugin } from './plugins/request-log';
@@ -36,6 +37,7 @@ export async function createServer(deps: HttpDeps): Promise<Hapi.Server> {
   server.route([...ingestRoutes(deps), ...fhirRoutes(deps), ...opsRoutes(deps)]);
   server.route([...adminOutboxRoutes(deps), ...clientJwksRoutes(deps)]);
   server.route(smartConfigurationRoutes(deps));
+  if (deps.app) await server.register({ plugin: appPlugin, options: { ...deps.app, publicUrl: () => deps.settings.publicUrl, store: deps.store, logger: deps.logger, now: deps.now } });
   server.route(validateRoutes(deps));
   return server;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Server, ServerInjectResponse } from '@hapi/hapi';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import pino from 'pino';
+import { appDepsOf } from '../../src/app';
 import { accessTokenVerifier, compileEngines, httpSettings } from '../../src/bridge';
 import { loadConfig, type Config } from '../../src/config';
 import { createServer } from '../../src/http/server';
@@ -80,7 +81,7 @@ export async function createTestBridge(env: Record<string, string> = {}, { now =
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
   const server = await createServer({
     settings: httpSettings(config), store, ...enginesFor(config), mappings: mappingRegistry(enginesFor(config).mappings), verifyAccessToken: await accessTokenVerifier(config, now),
-    logger, metrics, now,
+    logger, metrics, now, app: await appDepsOf(config),
   });
   await server.initialize();
   const issuerKey = config.devIssuer ? await loadOrCreateDevIssuerKey(dataDir) : undefined;
