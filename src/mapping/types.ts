@@ -40,6 +40,8 @@ export interface CompiledMapping {
   readonly source: string;
   /** `iomt` (our mapping language, the default) or `medtech` (a MedTech template pair). */
   readonly kind?: 'iomt' | 'medtech';
+  /** Problems found at load that do not stop it (`<file>:<line>: …`), e.g. a MedTech unit that is not UCUM. */
+  readonly warnings?: readonly string[];
   /** True when this mapping's match rule accepts the payload. */
   matches(payload: unknown, context?: MatchContext): boolean;
   /**

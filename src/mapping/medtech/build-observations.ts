@@ -122,6 +122,10 @@ function valueOf(spec: FhirValue, values: Array<{ time: number; value: string }>
   }
   const only = values[0] as { value: string };
   if (spec.valueType === 'String') return { valueString: only.value };
+  if (spec.invalidUnit) {
+    ctx.issues.add('code-invalid', `type "${g.template.typeName}": ${spec.invalidUnit}`, where);
+    return undefined;
+  }
   if (!isDecimalText(only.value, false)) {
     ctx.issues.add('value', `"${spec.valueName}" value "${only.value.slice(0, 40)}" is not a number (Quantity)`, where);
     return undefined;

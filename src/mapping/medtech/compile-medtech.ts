@@ -41,7 +41,8 @@ const payloadLoc = (wrapped: boolean) => (loc: string): string => (!wrapped ? lo
  */
 export function compileMedTech(src: MedTechSources): CompiledMapping {
   const { normalize, matches: anyTemplate } = compileDeviceContent(checkDeviceContent(src.deviceContent.doc, src.deviceContent.ctx), src.deviceContent.ctx);
-  const templates = checkFhirMapping(src.fhirMapping.doc, src.fhirMapping.ctx);
+  const warnings: string[] = [];
+  const templates = checkFhirMapping(src.fhirMapping.doc, src.fhirMapping.ctx, warnings);
   const matches = (payload: unknown): boolean => anyTemplate(toEnvelope(payload).envelope);
   const map = (input: MapInput, trace?: Trace): MapOutput => {
     const issues = new RunIssues(input.location);
@@ -56,7 +57,7 @@ export function compileMedTech(src: MedTechSources): CompiledMapping {
     const patients = [...new Set(observations.map((o) => o.subject?.reference as string))];
     return { device: device(input.device.deviceId, input.device.patient ?? (patients.length === 1 ? patients[0] : undefined), [...new Set(measurements.map((m) => m.deviceId))]), observations };
   };
-  return Object.freeze({ id: src.id, title: `MedTech templates ${src.id}`, source: src.deviceContent.ctx.source, kind: 'medtech' as const, matches, map });
+  return Object.freeze({ id: src.id, title: `MedTech templates ${src.id}`, source: src.deviceContent.ctx.source, kind: 'medtech' as const, warnings: Object.freeze(warnings), matches, map });
 }
 
 /** The registry device (the authenticated sender); the message's device ids are kept as identifiers. */

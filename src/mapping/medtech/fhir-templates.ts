@@ -13,7 +13,7 @@ import { collectionEntries, requiredString, templateKind } from './templates';
 
 export type FhirValue =
   | { valueType: 'SampledData'; valueName: string; defaultPeriod: number; unit?: string }
-  | { valueType: 'Quantity'; valueName: string; unit?: string; code?: string; system?: string }
+  | { valueType: 'Quantity'; valueName: string; unit?: string; code?: string; system?: string; invalidUnit?: string }
   | { valueType: 'String'; valueName: string }
   | { valueType: 'CodeableConcept'; valueName: string; concept: CodeableConcept };
 
@@ -34,22 +34,26 @@ type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 const VALUE_TYPES = ['SampledData', 'Quantity', 'String', 'CodeableConcept'] as const;
 
-/** @returns the templates by typeName (a typeName may appear once). */
-export function checkFhirMapping(doc: unknown, ctx: CompileContext): Map<string, FhirTemplate> {
+/**
+ * @param warnings receives problems that MedTech accepts and that only matter when such a reading arrives (a
+ *   Quantity unit that claims UCUM but is not UCUM): the template set still loads, the reading is refused.
+ * @returns the templates by typeName (a typeName may appear once).
+ */
+export function checkFhirMapping(doc: unknown, ctx: CompileContext, warnings: string[] = []): Map<string, FhirTemplate> {
   const out = new Map<string, FhirTemplate>();
   collectionEntries(doc, 'collectionfhir', ctx).forEach((entry, i) => {
     const at: DocPath = ['template', i];
     if (!isObj(entry) || templateKind(entry.templateType) !== 'codevaluefhir') {
       throw definitionError(ctx, [...at, 'templateType'], 'expected templateType "CodeValueFhir"');
     }
-    const t = fhirTemplate(entry.template, [...at, 'template'], ctx);
+    const t = fhirTemplate(entry.template, [...at, 'template'], ctx, warnings);
     if (out.has(t.typeName)) throw definitionError(ctx, [...at, 'template', 'typeName'], `typeName "${t.typeName}" is already mapped`);
     out.set(t.typeName, t);
   });
   return out;
 }
 
-function fhirTemplate(t: unknown, at: DocPath, ctx: CompileContext): FhirTemplate {
+function fhirTemplate(t: unknown, at: DocPath, ctx: CompileContext, warnings: string[]): FhirTemplate {
   if (!isObj(t)) throw definitionError(ctx, at, 'expected a template object');
   const period = t.periodInterval ?? 0;
   if (period !== 0 && period !== 60 && period !== 1440 && period !== -1) {
@@ -62,11 +66,11 @@ function fhirTemplate(t: unknown, at: DocPath, ctx: CompileContext): FhirTemplat
     typeName: requiredString(t, 'typeName', at, ctx), at, periodInterval: period,
     codes: codings(t.codes, [...at, 'codes'], ctx, true),
     category: t.category === undefined ? undefined : categories(t.category, [...at, 'category'], ctx),
-    value: t.value === undefined ? undefined : fhirValue(t.value, [...at, 'value'], ctx),
+    value: t.value === undefined ? undefined : fhirValue(t.value, [...at, 'value'], ctx, warnings),
     components: components.map((c: unknown, i: number) => {
       const cAt = [...at, 'components', i];
       if (!isObj(c)) throw definitionError(ctx, cAt, 'expected {codes, value}');
-      return { codes: codings(c.codes, [...cAt, 'codes'], ctx, true), value: fhirValue(c.value, [...cAt, 'value'], ctx) };
+      return { codes: codings(c.codes, [...cAt, 'codes'], ctx, true), value: fhirValue(c.value, [...cAt, 'value'], ctx, warnings) };
     }),
   };
 }
@@ -98,7 +102,7 @@ function categories(raw: unknown, at: DocPath, ctx: CompileContext): CodeableCon
   });
 }
 
-function fhirValue(raw: unknown, at: DocPath, ctx: CompileContext): FhirValue {
+function fhirValue(raw: unknown, at: DocPath, ctx: CompileContext, warnings: string[]): FhirValue {
   if (!isObj(raw)) throw definitionError(ctx, at, 'expected {valueType, valueName, …}');
   const valueType = VALUE_TYPES.find((v) => v.toLowerCase() === String(raw.valueType).toLowerCase());
   if (!valueType) throw definitionError(ctx, [...at, 'valueType'], `valueType is one of ${VALUE_TYPES.join(', ')}`);
@@ -111,10 +115,11 @@ function fhirValue(raw: unknown, at: DocPath, ctx: CompileContext): FhirValue {
       return { valueType, valueName, defaultPeriod: period, unit: text('unit') };
     }
     case 'Quantity': {
-      const q = { valueType, valueName, unit: text('unit'), code: text('code'), system: text('system') };
+      const q: FhirValue = { valueType, valueName, unit: text('unit'), code: text('code'), system: text('system') };
       if (q.code && !q.system) throw definitionError(ctx, [...at, 'system'], `unit code "${q.code}" has no system (UCUM: http://unitsofmeasure.org)`);
       if (q.system === 'http://unitsofmeasure.org' && q.code && !isUcumCode(q.code)) {
-        throw definitionError(ctx, [...at, 'code'], `"${q.code}" is not a UCUM unit code (see https://ucum.org/ucum)`);
+        q.invalidUnit = definitionError(ctx, [...at, 'code'], `"${q.code}" is not a UCUM unit code (see https://ucum.org/ucum); readings of this type are refused`).message;
+        warnings.push(q.invalidUnit);
       }
       return q;
     }
