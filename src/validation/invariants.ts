@@ -165,8 +165,33 @@ export function compileInvariants(
   return out;
 }
 
+/**
+ * Profile invariants of the form `a.exists() or b.exists()` (ours: iomt-obs-1/2; many IGs' "value or
+ * dataAbsentReason") are evaluated natively: same meaning, no FHIRPath engine per resource.
+ */
+const EITHER_EXISTS = /^\(?\s*([a-z][A-Za-z0-9]*)\.exists\(\)\s+or\s+([a-z][A-Za-z0-9]*)\.exists\(\)\s*\)?$/;
+
+/** The R4 datatypes a choice element `x[x]` can take, as JSON key suffixes (`valueQuantity`). */
+const CHOICE_SUFFIXES: ReadonlySet<string> = new Set([
+  'Base64Binary', 'Boolean', 'Canonical', 'Code', 'Date', 'DateTime', 'Decimal', 'Id', 'Instant', 'Integer', 'Markdown', 'Oid',
+  'PositiveInt', 'String', 'Time', 'UnsignedInt', 'Uri', 'Url', 'Uuid', 'Address', 'Age', 'Annotation', 'Attachment',
+  'CodeableConcept', 'Coding', 'ContactPoint', 'Count', 'Distance', 'Duration', 'HumanName', 'Identifier', 'Money', 'Period',
+  'Quantity', 'Range', 'Ratio', 'Reference', 'SampledData', 'Signature', 'Timing', 'ContactDetail', 'Contributor',
+  'DataRequirement', 'Expression', 'ParameterDefinition', 'RelatedArtifact', 'TriggerDefinition', 'UsageContext', 'Dosage', 'Meta',
+]);
+
+function eitherExists(expression: string): InvariantTest | undefined {
+  const m = EITHER_EXISTS.exec(expression.trim());
+  if (m === null) return undefined;
+  const [a, b] = [m[1] as string, m[2] as string];
+  const present = (v: Json, name: string): boolean => has(v, name) || Object.keys(v).some((k) => k.startsWith(name) && CHOICE_SUFFIXES.has(k.slice(name.length)));
+  return (v) => !isObject(v) || present(v, a) || present(v, b);
+}
+
 function viaFhirPath(c: ElementDefinitionConstraint, path: string): InvariantTest | undefined {
   if (c.expression === undefined) return undefined;
+  const simple = eitherExists(c.expression);
+  if (simple !== undefined) return simple;
   const evaluate = compileFhirPath(c.expression, path);
   const shortCut = SHORT_CUT[c.key];
   return shortCut === undefined ? evaluate : (v, env) => shortCut(v) ?? evaluate(v, env);

@@ -57,15 +57,15 @@ function checkNumber(type: string, v: unknown): PrimitiveProblem | undefined {
 const wrongJson = (json: string): PrimitiveProblem => ({ code: 'structure', text: `must be a JSON ${json}` });
 const bad = (text: string): PrimitiveProblem => ({ code: 'value', text });
 
-/** The R4 regexes accept 2021-02-31; reject days the month does not have. */
+/** The R4 regexes accept 2021-02-31; reject days the month does not have (Gregorian leap years). */
 function realDate(v: string): boolean {
   if (v.length < 10) return true;
   const year = Number(v.slice(0, 4));
   const month = Number(v.slice(5, 7));
   const day = Number(v.slice(8, 10));
-  const lastDay = new Date(0);
-  lastDay.setUTCFullYear(year, month, 0); // day 0 of the next month = last day of this one
-  return day <= lastDay.getUTCDate();
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const last = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  return day <= last;
 }
 
 /** The R4 `string` regex admits every character but vertical tab and form feed: test for those directly (hot path). */

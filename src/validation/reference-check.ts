@@ -107,6 +107,12 @@ export function checkReference(
 /** The type named by a relative or absolute RESTful reference; undefined for urn:, #id and logical forms. */
 export function typeOfReference(ref: string): string | undefined {
   if (ref.startsWith('#') || ref.startsWith('urn:')) return undefined;
+  // Fast path for the common relative form `Type/id` (hot: every Observation has a subject and a device).
+  const slash = ref.indexOf('/');
+  if (slash > 0 && ref.indexOf('/', slash + 1) < 0 && ref.indexOf(':') < 0) {
+    const type = ref.slice(0, slash);
+    return RESOURCE_TYPE.test(type) ? type : /^[A-Za-z]+$/.test(type) ? type : undefined;
+  }
   const tail = typeAndId(ref);
   if (tail !== undefined) return tail.split('/')[0];
   const first = ref.split('/')[0] ?? '';
