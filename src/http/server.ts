@@ -8,6 +8,7 @@ import { adminOutboxRoutes } from './routes/admin-outbox';
 import { clientJwksRoutes } from './routes/client-jwks';
 import { fhirRoutes } from './routes/fhir';
 import { ingestRoutes } from './routes/ingest';
+import { mappingsRoutes } from './routes/mappings';
 import { opsRoutes } from './routes/ops';
 import { smartConfigurationRoutes } from './routes/smart-configuration';
 import { validateRoutes } from './routes/validate';
@@ -39,5 +40,6 @@ export async function createServer(deps: HttpDeps): Promise<Hapi.Server> {
   server.route(smartConfigurationRoutes(deps));
   if (deps.app) await server.register({ plugin: appPlugin, options: { ...deps.app, publicUrl: () => deps.settings.publicUrl, store: deps.store, logger: deps.logger, now: deps.now } });
   server.route(validateRoutes(deps));
+  server.route(mappingsRoutes(deps));
   return server;
 }
