@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Bundle, Observation } from 'fhir/r4';
+import type { Bundle } from 'fhir/r4';
 import { createTestBridge, type TestBridge } from '../support/test-bridge';
 import { example, exampleObject, expectOutcome } from './helpers';
 
