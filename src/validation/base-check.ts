@@ -146,8 +146,7 @@ function checkItem(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop: Pr
     return;
   }
   const model = !prop.shadow && el.children ? el.children() : ctx.models.get(prop.type);
-  const names = prop.shadow ? [el.path, prop.of ?? 'Element'] : [prop.type, el.path];
-  if (model !== undefined) checkObject(ctx, issues, env, model, item, at, { names, isResource: false });
+  if (model !== undefined) checkObject(ctx, issues, env, model, item, at, prop.site);
   if (prop.type === 'Extension' && (el.name === 'extension' || el.name === 'modifierExtension')) {
     checkExtension(ctx, issues, item, at, el.name === 'modifierExtension', site, env);
   }

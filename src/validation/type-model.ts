@@ -47,6 +47,8 @@ export interface PropRule {
   readonly shadow: boolean;
   /** For a shadow `_x`: the primitive type of `x` (an extension's context may name it). */
   readonly of?: string;
+  /** The names an extension inside this value may give as its context (type, element path; built once, not per value). */
+  readonly site: { readonly names: readonly string[]; readonly isResource: false };
 }
 
 const FHIR_TYPE_EXT = 'http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type';
@@ -139,10 +141,10 @@ function addElement(
   for (const type of types.length ? types : ['BackboneElement']) {
     const key = isChoice ? choiceKey(name, type) : name;
     const primitive = isPrimitiveType(type);
-    model.props.set(key, { element: rule, type, primitive, shadow: false });
+    model.props.set(key, { element: rule, type, primitive, shadow: false, site: { names: [type, el.path], isResource: false } });
     keys.push(key);
     if (primitive) {
-      model.props.set(`_${key}`, { element: rule, type: 'Element', primitive: false, shadow: true, of: type });
+      model.props.set(`_${key}`, { element: rule, type: 'Element', primitive: false, shadow: true, of: type, site: { names: [el.path, type], isResource: false } });
       keys.push(`_${key}`);
     }
   }
