@@ -7,7 +7,10 @@ import { renderMessagePage } from './render-patient-page';
 /** An HTML answer of the app: never cached (it shows patient data), locked down by CSP. */
 export function htmlResponse(h: ResponseToolkit, html: string, status = 200) {
   return h.response(html).code(status).type('text/html; charset=utf-8')
-    .header('content-security-policy', APP_CSP).header('cache-control', 'no-store');
+    .header('content-security-policy', APP_CSP).header('cache-control', 'no-store')
+    // same-origin (not the API's no-referrer): browsers then send a real Origin on the app's own form posts,
+    // which the CSRF check compares; nothing leaks to other origins.
+    .header('referrer-policy', 'same-origin');
 }
 
 interface PageError {

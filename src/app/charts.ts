@@ -7,6 +7,8 @@ import type { Trend, Waveform } from './readings';
  */
 
 const W = 640;
+/** Waveforms span the page: a wider canvas keeps their text the size of the trends'. */
+const WAVE_W = 1200;
 const PAD = { left: 56, right: 16, top: 14, bottom: 30 };
 
 interface Scale { min: number; max: number }
@@ -55,7 +57,7 @@ export function trendChart(trend: Trend, id: string): string {
 <text class="tick" x="${PAD.left - 6}" y="${Number(py(y.max)) + 12}" text-anchor="end">${fmt(y.max)}</text>
 <text class="tick" x="${PAD.left - 6}" y="${H - PAD.bottom}" text-anchor="end">${fmt(y.min)}</text>
 <text class="tick" x="${PAD.left}" y="${H - 8}">${esc(clock(first))}</text>
-<text class="tick" x="${W - PAD.right}" y="${H - 8}" text-anchor="end">${esc(clock(last))}</text>
+<text class="tick" x="${W - PAD.right}" y="${H - 8}" text-anchor="end">${esc(clock(last))} UTC</text>
 ${lines}
 </svg>
 ${legend(trend)}
@@ -83,7 +85,7 @@ export function waveformChart(w: Waveform, id: string): string {
   const durationMs = Math.max(w.periodMs * (w.values.length - 1), w.periodMs);
   const x: Scale = { min: 0, max: durationMs };
   const y = scaleOf(finite, 0.15);
-  const px = (ms: number) => project(ms, x, PAD.left, W - PAD.right).toFixed(1);
+  const px = (ms: number) => project(ms, x, PAD.left, WAVE_W - PAD.right).toFixed(1);
   const py = (v: number) => project(v, y, H - PAD.bottom, PAD.top).toFixed(1);
   const grid: string[] = [];
   for (let ms = 0; ms <= durationMs && grid.length < 200; ms += 200) grid.push(`<line class="grid" x1="${px(ms)}" y1="${PAD.top}" x2="${px(ms)}" y2="${H - PAD.bottom}"/>`);
@@ -95,14 +97,15 @@ export function waveformChart(w: Waveform, id: string): string {
   const lines = runs.filter((r) => r.length > 0).map((r) => `<polyline class="wave" points="${r.join(' ')}"/>`).join('');
   const desc = `${w.values.length} samples every ${w.periodMs} ms (${(durationMs / 1000).toFixed(2)} s), from ${fmt(Math.min(...finite))} to ${fmt(Math.max(...finite))} ${w.unit}`;
   return `<figure class="chart">
-<svg viewBox="0 0 ${W} ${H}" role="img" aria-labelledby="${id}-t ${id}-d" focusable="false">
+<svg viewBox="0 0 ${WAVE_W} ${H}" role="img" aria-labelledby="${id}-t ${id}-d" focusable="false">
 <title id="${id}-t">${esc(w.label)} waveform</title>
 <desc id="${id}-d">${esc(desc)}</desc>
 ${grid.join('')}
-<line class="axis" x1="${PAD.left}" y1="${H - PAD.bottom}" x2="${W - PAD.right}" y2="${H - PAD.bottom}"/>
-<text class="tick" x="${PAD.left - 6}" y="${Number(py(y.max)) + 12}" text-anchor="end">${fmt(y.max)} ${esc(w.unit)}</text>
+<line class="axis" x1="${PAD.left}" y1="${H - PAD.bottom}" x2="${WAVE_W - PAD.right}" y2="${H - PAD.bottom}"/>
+<text class="tick" x="${PAD.left - 6}" y="${Number(py(y.max)) + 12}" text-anchor="end">${fmt(y.max)}</text>
 <text class="tick" x="${PAD.left - 6}" y="${H - PAD.bottom}" text-anchor="end">${fmt(y.min)}</text>
-<text class="tick" x="${W - PAD.right}" y="${H - 8}" text-anchor="end">${(durationMs / 1000).toFixed(2)} s</text>
+<text class="tick" x="${PAD.left}" y="${H - 8}">${esc(w.unit)} · 0 s</text>
+<text class="tick" x="${WAVE_W - PAD.right}" y="${H - 8}" text-anchor="end">${(durationMs / 1000).toFixed(2)} s</text>
 ${lines}
 </svg>
 <figcaption>${esc(desc)}</figcaption>
