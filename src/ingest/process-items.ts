@@ -1,6 +1,6 @@
 import type { Device, Observation, OperationOutcome, OperationOutcomeIssue } from 'fhir/r4';
 import { FhirError, hasErrors } from '../errors/fhir-error';
-import type { CompiledMapping, DeviceContext } from '../mapping/types';
+import type { CompiledMapping, DeviceContext, MatchContext } from '../mapping/types';
 import { selectMapping } from '../mapping';
 import { mergeObservations } from '../mapping/medtech';
 import type { Validator } from '../validation/port';
@@ -30,6 +30,8 @@ export interface ProcessOptions {
   mappings: readonly CompiledMapping[];
   validator: Validator;
   mappingId?: string;
+  /** How the items arrived (the MQTT topic), for mappings that match on it. */
+  match?: MatchContext;
   /** The debugger (CLI `map --trace`, `POST /mappings/$test`): where to record item `index`'s steps. */
   trace?: (index: number) => Trace;
 }
@@ -40,7 +42,7 @@ function locate(issues: OperationOutcomeIssue[], location: string): OperationOut
 }
 
 function mapAndValidate(payload: unknown, device: DeviceContext, location: string, options: ProcessOptions, trace: Trace) {
-  const mapping = selectMapping(options.mappings, payload, options.mappingId);
+  const mapping = selectMapping(options.mappings, payload, options.mappingId, options.match);
   trace?.push({ step: 'select', value: mapping.id, note: options.mappingId === undefined ? 'the first mapping whose match rule accepts the payload' : 'named by the request' });
   const output = mapping.map({ payload, device, location }, trace);
   const produced: Array<Device | Observation> = [output.device, ...output.observations];

@@ -85,11 +85,14 @@ function readings(c: Compiled, run: RunIssues, m: { deviceId: string; patient: s
   batch.forEach((reading, index) => {
     run.enter(reading.value, reading.loc);
     if (c.each) run.trace?.push({ step: 'reading', at: reading.loc, note: `reading ${index + 1} of ${batch.length}` });
+    // A reading no observation applies to (`when`) is left out; it never needs a timestamp.
+    const applicable = c.observations.filter((b) => b.applies(run));
+    if (applicable.length === 0) return;
     const ts = c.timestamp(run);
     if (!ts) return;
     const key = m.messageId === undefined ? ts.utc : c.each ? `${m.messageId}#${index}` : m.messageId;
-    for (const build of c.observations) {
-      const o = build({ run, deviceId: m.deviceId, subject: m.patient, effective: ts.effective, key });
+    for (const b of applicable) {
+      const o = b.build({ run, deviceId: m.deviceId, subject: m.patient, effective: ts.effective, key });
       if (!o) continue;
       const twin = seen.get(o.id as string);
       if (twin !== undefined) {

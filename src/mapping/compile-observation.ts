@@ -22,8 +22,13 @@ export interface ObservationRun {
   readonly key: string;
 }
 
-/** Builds one Observation, or undefined when it is skipped (absent, `when` not met) or an issue was recorded. */
-export type ObservationBuilder = (r: ObservationRun) => Observation | undefined;
+/** One observation of a mapping: whether it applies to the current reading (`when`), and how to build it. */
+export interface ObservationBuilder {
+  /** True when the observation's `when` rule holds for the run's current reading (always, without one). */
+  applies(run: RunIssues): boolean;
+  /** One Observation, or undefined when it is skipped (absent value) or an issue was recorded. */
+  build(r: ObservationRun): Observation | undefined;
+}
 
 const CATEGORY_SYSTEM = 'http://terminology.hl7.org/CodeSystem/observation-category';
 // Displays from the CodeSystem. See: https://terminology.hl7.org/CodeSystem-observation-category.html
@@ -61,12 +66,13 @@ export function compileObservation(spec: ObservationSpec, at: DocPath, ctx: Comp
   const label = labelOf(spec.code);
   const policy = policyOf(spec);
   const where = docPathText(at);
-  return (r) => {
+  const applies = (run: RunIssues): boolean => {
+    if (!when || when(run)) return true;
+    run.trace?.push({ step: 'skipped', at: where, note: `${label}: "when" does not hold for this reading` });
+    return false;
+  };
+  const build = (r: ObservationRun): Observation | undefined => {
     const { run } = r;
-    if (when && !when(run)) {
-      run.trace?.push({ step: 'skipped', at: where, note: `${label}: "when" does not hold for this reading` });
-      return undefined;
-    }
     const value = read ? read.read(run, label, policy === 'data-absent-reason') : undefined;
     const parts = components.map((c) => ({ c, out: c.read.read(run, `${label} component ${codings(c.spec.code)[0]?.code}`, c.policy === 'data-absent-reason') }));
     if (value === 'error' || parts.some((p) => p.out === 'error')) return undefined;
@@ -89,6 +95,7 @@ export function compileObservation(spec: ObservationSpec, at: DocPath, ctx: Comp
     run.trace?.push({ step: 'produced', at: where, value: `Observation/${obs.id}` });
     return obs;
   };
+  return { applies, build };
 }
 
 function readPeriod(p: { start: TimestampReader; end: TimestampReader }, run: RunIssues): { start: string; end: string } | undefined {
