@@ -15,6 +15,8 @@ export interface FhirServerDeps {
   faults?: FaultQueue;
   /** Path of the FHIR base on this server, e.g. `/fhir`. */
   basePath: string;
+  /** The absolute FHIR base (paging links and fullUrls in searchsets). */
+  baseUrl?: string;
   smartConfiguration: () => unknown;
   capabilityStatement: () => Reply;
   /** Resolves to what the token grants, or undefined when it is not a valid sandbox token for this server. */
@@ -66,7 +68,15 @@ async function route(deps: FhirServerDeps, req: IncomingMessage, method: string,
   if (method === 'GET' && path === '/metadata') return deps.capabilityStatement();
   const access = await authenticate(deps, req);
   const body = method === 'POST' || method === 'PUT' ? await readBody(req) : '';
-  return handleFhirRequest(deps.store, { method, path, search: url.search, body, access });
+  return handleFhirRequest(deps.store, {
+    method, path, search: url.search, body, access, baseUrl: deps.baseUrl ?? base,
+    ifNoneExist: header(req, 'if-none-exist'), prefer: header(req, 'prefer'),
+  });
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 async function authenticate(deps: FhirServerDeps, req: IncomingMessage): Promise<SandboxAccess> {

@@ -1,6 +1,7 @@
 import type { Bundle, BundleEntry, FhirResource, Resource } from 'fhir/r4';
-import { badRequest, FhirError } from '../errors/fhir-error';
-import { matchesQuery, type SandboxStore, type SearchQuery } from './sandbox-store';
+import { badRequest } from '../errors/fhir-error';
+import { conditionalUpdateId, findConditionalMatch } from './conditional-target';
+import type { SandboxStore } from './sandbox-store';
 
 interface Planned {
   resource: Resource;
@@ -9,14 +10,24 @@ interface Planned {
   created: boolean;
 }
 
+/** How to answer: `minimal` leaves the resources out of the response entries (`Prefer: return=minimal`). */
+export interface TransactionOptions {
+  now?: Date;
+  /** See: https://hl7.org/fhir/R4/http.html#ops (Prefer: return=minimal | representation). */
+  return?: 'minimal' | 'representation';
+}
+
 /**
- * Applies a `transaction` Bundle all-or-nothing: POST (with optional `ifNoneExist`) and PUT `Type/id` entries;
- * `urn:uuid:` full URLs are replaced by the ids the server assigned (or found) in every `reference`.
- * A conditional create that finds one match answers `200 OK` with that resource and creates nothing, so a
- * retried or replayed Bundle never duplicates.
- * See: https://hl7.org/fhir/R4/http.html#transaction and https://hl7.org/fhir/R4/http.html#ccreate
+ * Applies a `transaction` Bundle all-or-nothing: POST (with optional `ifNoneExist`), PUT `Type/id` and
+ * conditional update `PUT Type?search` entries; `urn:uuid:` full URLs are replaced by the ids the server
+ * assigned (or found) in every `reference`. A conditional create that finds one match answers `200 OK` with
+ * that resource and creates nothing, and a conditional update writes a new version of the one match (or
+ * creates), so a retried or replayed Bundle never duplicates.
+ * See: https://hl7.org/fhir/R4/http.html#transaction, https://hl7.org/fhir/R4/http.html#ccreate and
+ * https://hl7.org/fhir/R4/http.html#cond-update
  */
-export function processTransaction(store: SandboxStore, bundle: unknown, now = new Date()): Bundle {
+export function processTransaction(store: SandboxStore, bundle: unknown, options: TransactionOptions = {}): Bundle {
+  const now = options.now ?? new Date();
   const entries = checkTransaction(bundle);
   const planned: Planned[] = [];
   const idByFullUrl = new Map<string, string>();
@@ -34,7 +45,7 @@ export function processTransaction(store: SandboxStore, bundle: unknown, now = n
       const stored = store.read(p.resource.resourceType, p.resource.id ?? '') ?? p.resource;
       const version = stored.meta?.versionId ?? '1';
       return {
-        resource: stored as FhirResource,
+        ...(options.return === 'minimal' ? {} : { resource: stored as FhirResource }),
         response: {
           status: p.status,
           location: `${stored.resourceType}/${stored.id}/_history/${version}`,
@@ -70,31 +81,30 @@ function planEntry(store: SandboxStore, entry: BundleEntry, index: number, earli
   const resource = entry.resource as Resource;
   const request = entry.request!;
   const at = `Bundle.entry[${index}].request`;
-  if (request.method === 'PUT') {
-    const [type, id] = request.url.split('/');
-    if (type !== resource.resourceType || id === undefined || id === '') {
-      throw badRequest('ERR_SANDBOX_PUT_URL', `PUT url must be ${resource.resourceType}/<id>`, `${at}.url`);
-    }
-    const exists = store.read(type, id) !== undefined;
-    return { resource: { ...resource, id }, status: exists ? '200 OK' : '201 Created', created: true };
-  }
+  const pending = earlier.filter((p) => p.created).map((p) => p.resource);
+  if (request.method === 'PUT') return planUpdate(store, resource, request.url, pending, at);
   if (request.ifNoneExist !== undefined) {
-    const query = parseQuery(request.ifNoneExist);
-    const inBundle = earlier.filter((p) => p.created && p.resource.resourceType === resource.resourceType);
-    const found = [...store.search(resource.resourceType, query), ...inBundleMatches(inBundle, query)];
-    if (found.length > 1) {
-      throw FhirError.of('ERR_SANDBOX_MULTIPLE_MATCHES', {
-        code: 'duplicate', text: `ifNoneExist '${request.ifNoneExist}' matches ${found.length} resources`, expression: `${at}.ifNoneExist`,
-      }, { status: 412 });
-    }
-    if (found[0] !== undefined) return { resource: found[0], status: '200 OK', created: false };
+    const match = findConditionalMatch(store, resource.resourceType, parseQuery(request.ifNoneExist), pending, `${at}.ifNoneExist`);
+    if (match.existing !== undefined) return { resource: match.existing, status: '200 OK', created: false };
   }
   return { resource: { ...resource, id: store.newId() }, status: '201 Created', created: true };
 }
 
-/** Earlier creates of the same Bundle count as existing: two entries for one identifier make one resource. */
-function inBundleMatches(inBundle: readonly Planned[], query: SearchQuery): Resource[] {
-  return inBundle.map((p) => p.resource).filter((r) => matchesQuery(r, query));
+/** `PUT Type/id` (update, or create with that id) or `PUT Type?search` (conditional update). */
+function planUpdate(store: SandboxStore, resource: Resource, url: string, pending: readonly Resource[], at: string): Planned {
+  const question = url.indexOf('?');
+  const path = question < 0 ? url : url.slice(0, question);
+  const [type, id, extra] = path.split('/');
+  if (type !== resource.resourceType || extra !== undefined || (question < 0 ? id === undefined || id === '' : id !== undefined)) {
+    throw badRequest('ERR_SANDBOX_PUT_URL', `PUT url must be ${resource.resourceType}/<id> or ${resource.resourceType}?<search>`, `${at}.url`);
+  }
+  if (question >= 0) {
+    const match = findConditionalMatch(store, type, parseQuery(url.slice(question + 1)), pending, `${at}.url`);
+    const target = conditionalUpdateId(match, resource, () => store.newId(), `${at}.url`);
+    return { resource: { ...resource, id: target }, status: match.existing === undefined && store.read(type, target) === undefined ? '201 Created' : '200 OK', created: true };
+  }
+  const exists = store.read(type, id!) !== undefined || pending.some((r) => r.resourceType === type && r.id === id);
+  return { resource: { ...resource, id }, status: exists ? '200 OK' : '201 Created', created: true };
 }
 
 /** `identifier=sys|val&x=1` → a SearchQuery. */

@@ -3,12 +3,15 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { badRequest } from '../errors/fhir-error';
 import { sampleResources } from './sample-data';
+import { referencedId, SandboxIndex, type Searchable } from './sandbox-index';
 
 /** A query as parsed from a URL: each parameter with all its values (`a=1&a=2` → `['1', '2']`). */
 export type SearchQuery = ReadonlyMap<string, readonly string[]>;
 
 /** Parameters the sandbox can search on; any other one is refused, so a conditional create never over-matches. */
-const SEARCH_PARAMS = new Set(['_id', 'identifier', 'patient', 'subject', '_count']);
+const SEARCH_PARAMS = new Set(['_id', 'identifier', 'patient', 'subject', '_count', '_offset']);
+/** Paging parameters: they shape the answer, not which resources match. See: https://hl7.org/fhir/R4/search.html#count */
+const PAGING_PARAMS = new Set(['_count', '_offset']);
 
 /**
  * The sandbox EHR's resources, in memory, optionally mirrored to a JSON file after every change.
@@ -16,6 +19,9 @@ const SEARCH_PARAMS = new Set(['_id', 'identifier', 'patient', 'subject', '_coun
  */
 export class SandboxStore {
   readonly #byType = new Map<string, Map<string, Resource>>();
+  readonly #index = new SandboxIndex();
+  /** Insertion order of each `Type/id`, so indexed searches answer in the same order as a scan would. */
+  readonly #order = new Map<string, number>();
   readonly #file: string | undefined;
 
   constructor(options: { dataFile?: string } = {}) {
@@ -29,6 +35,8 @@ export class SandboxStore {
   /** Back to the sample records only. */
   reset(): void {
     this.#byType.clear();
+    this.#index.clear();
+    this.#order.clear();
     for (const resource of sampleResources()) this.#put(resource);
     this.persist();
   }
@@ -41,10 +49,23 @@ export class SandboxStore {
     return [...(this.#byType.get(type)?.values() ?? [])];
   }
 
-  /** Resources of `type` matching every parameter (AND across parameters, OR across comma-separated values). */
+  /**
+   * Resources of `type` matching every parameter (AND across parameters, OR across comma-separated values), in
+   * insertion order. Identifier, patient and `_id` parameters are answered from the index (O(matches), not
+   * O(stored)); the full match is still checked on each candidate.
+   */
   search(type: string, query: SearchQuery): Resource[] {
     checkQuery(query);
-    return this.all(type).filter((resource) => matchesQuery(resource, query));
+    const candidates = this.#candidates(type, query);
+    if (candidates === undefined) return this.all(type).filter((resource) => matchesQuery(resource, query));
+    const byId = this.#byType.get(type);
+    const found: Resource[] = [];
+    for (const id of candidates) {
+      const resource = byId?.get(id);
+      if (resource !== undefined && matchesQuery(resource, query)) found.push(resource);
+    }
+    const order = (r: Resource): number => this.#order.get(`${type}/${r.id ?? ''}`) ?? 0;
+    return found.sort((a, b) => order(a) - order(b));
   }
 
   /** Stores new resources (ids already assigned) in one step, then persists once. */
@@ -74,7 +95,22 @@ export class SandboxStore {
     if (resource.id === undefined) throw new Error('a stored resource needs an id');
     let byId = this.#byType.get(resource.resourceType);
     if (byId === undefined) this.#byType.set(resource.resourceType, (byId = new Map()));
+    this.#index.update(resource, byId.get(resource.id));
     byId.set(resource.id, resource);
+    const key = `${resource.resourceType}/${resource.id}`;
+    if (!this.#order.has(key)) this.#order.set(key, this.#order.size);
+  }
+
+  /** The smallest candidate set any indexed parameter gives (each value list OR-ed), or undefined: scan. */
+  #candidates(type: string, query: SearchQuery): Set<string> | undefined {
+    let best: Set<string> | undefined;
+    for (const [name, values] of query) {
+      for (const value of values) {
+        const ids = this.#index.candidates(type, name, value);
+        if (ids !== undefined && (best === undefined || ids.size < best.size)) best = ids;
+      }
+    }
+    return best;
   }
 }
 
@@ -85,7 +121,7 @@ export class SandboxStore {
 export function matchesQuery(resource: Resource, query: SearchQuery): boolean {
   checkQuery(query);
   return [...query].every(([name, values]) =>
-    name === '_count' || values.every((value) => value.split(',').some((one) => matches(resource, name, one))));
+    PAGING_PARAMS.has(name) || values.every((value) => value.split(',').some((one) => matches(resource, name, one))));
 }
 
 function checkQuery(query: SearchQuery): void {
@@ -94,14 +130,8 @@ function checkQuery(query: SearchQuery): void {
   }
 }
 
-interface Identified {
-  identifier?: Array<{ system?: string; value?: string }>;
-  subject?: { reference?: string };
-  patient?: { reference?: string };
-}
-
 function matches(resource: Resource, name: string, value: string): boolean {
-  const r = resource as Resource & Identified;
+  const r = resource as Resource & Searchable;
   switch (name) {
     case '_id': return resource.id === value;
     case 'identifier': return matchesIdentifier(r.identifier ?? [], value);
@@ -123,6 +153,5 @@ function matchesIdentifier(identifiers: ReadonlyArray<{ system?: string; value?:
 /** `Patient/1`, `1` and `http://…/Patient/1` all name Patient 1. */
 function sameReference(reference: string | undefined, wanted: string): boolean {
   if (reference === undefined) return false;
-  const id = (ref: string) => ref.split('/').slice(-1)[0];
-  return reference === wanted || id(reference) === id(wanted);
+  return reference === wanted || referencedId(reference) === referencedId(wanted);
 }

@@ -66,7 +66,7 @@ export async function startSandbox(input: SandboxOptions = {}, log: SandboxLog =
   provider.use(smartTokenResponse('/token', launches));
   provider.on('server_error', (_ctx, error) => log.error('sandbox authorization server error', { err: String(error) }));
   fhirHttp.on('request', createFhirHandler({
-    store, faults, basePath: '/fhir', log,
+    store, faults, basePath: '/fhir', baseUrl: urls.fhirBaseUrl, log,
     smartConfiguration: () => smartConfiguration(urls),
     capabilityStatement: () => sandboxCapabilityStatement(urls.fhirBaseUrl, urls.authorizeUrl, urls.tokenUrl),
     verifyAccessToken: createSandboxTokenVerifier({ provider, issuer, audience: urls.fhirBaseUrl, publicKeys: publicJwks(keys) }),

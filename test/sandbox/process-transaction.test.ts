@@ -18,7 +18,7 @@ const tx = (...entry: BundleEntry[]): Bundle => ({ resourceType: 'Bundle', type:
 describe('processTransaction', () => {
   it('treats an earlier create in the same Bundle as existing (two entries, one identifier → one resource)', () => {
     const store = new SandboxStore();
-    const out = processTransaction(store, tx(device('A', 'urn:uuid:1'), device('A', 'urn:uuid:2')), NOW);
+    const out = processTransaction(store, tx(device('A', 'urn:uuid:1'), device('A', 'urn:uuid:2')), { now: NOW });
     expect(out.entry?.map((e) => e.response?.status)).toEqual(['201 Created', '200 OK']);
     expect(store.all('Device')).toHaveLength(1);
     expect(store.all('Device')[0]?.meta).toEqual({ versionId: '1', lastUpdated: NOW.toISOString() });
@@ -28,7 +28,7 @@ describe('processTransaction', () => {
     const store = new SandboxStore();
     store.commit([{ resourceType: 'Device', id: 'd1', identifier: [{ system: 'urn:s', value: 'B' }] } as never,
       { resourceType: 'Device', id: 'd2', identifier: [{ system: 'urn:s', value: 'B' }] } as never]);
-    const attempt = () => processTransaction(store, tx(device('C', 'urn:uuid:1'), device('B', 'urn:uuid:2')), NOW);
+    const attempt = () => processTransaction(store, tx(device('C', 'urn:uuid:1'), device('B', 'urn:uuid:2')), { now: NOW });
     expect(attempt).toThrow(FhirError);
     try { attempt(); } catch (error) {
       expect([(error as FhirError).status, (error as FhirError).code]).toEqual([412, 'ERR_SANDBOX_MULTIPLE_MATCHES']);
@@ -40,8 +40,8 @@ describe('processTransaction', () => {
   it('PUT creates then updates under the given id, bumping the version', () => {
     const store = new SandboxStore();
     const put: BundleEntry = { resource: { resourceType: 'Device', status: 'active' }, request: { method: 'PUT', url: 'Device/x1' } };
-    expect(processTransaction(store, tx(put), NOW).entry?.[0]?.response?.status).toBe('201 Created');
-    const again = processTransaction(store, tx(put), NOW).entry?.[0]?.response;
+    expect(processTransaction(store, tx(put), { now: NOW }).entry?.[0]?.response?.status).toBe('201 Created');
+    const again = processTransaction(store, tx(put), { now: NOW }).entry?.[0]?.response;
     expect([again?.status, again?.location]).toEqual(['200 OK', 'Device/x1/_history/2']);
   });
 
@@ -87,7 +87,7 @@ describe('SandboxStore with a data file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sandbox-store-'));
     try {
       const file = join(dir, 'ehr.json');
-      processTransaction(new SandboxStore({ dataFile: file }), tx(device('P', 'urn:uuid:1')), NOW);
+      processTransaction(new SandboxStore({ dataFile: file }), tx(device('P', 'urn:uuid:1')), { now: NOW });
       const reopened = new SandboxStore({ dataFile: file });
       expect(reopened.all('Device').map((d) => (d as { identifier?: Array<{ value?: string }> }).identifier?.[0]?.value)).toEqual(['P']);
       expect(reopened.read('Patient', 'example')).toBeDefined();
