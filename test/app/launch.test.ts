@@ -127,6 +127,9 @@ describe('redirect route', () => {
     const res = await page(cookie);
     expect(res.statusCode).toBe(200);
     expect(res.payload).toContain('Ada Rivera');
+    // No access token, refresh token, code or PKCE verifier in the logs or the page (SECURITY-CASES 16).
+    const written = JSON.stringify(bridge.logs) + res.payload;
+    for (const secret of ['at-1', 'rt-1', exchange.code!, exchange.code_verifier!]) expect(written).not.toContain(secret);
   });
 
   it('refuses a state from another session without calling the token endpoint', async () => {
