@@ -2,9 +2,10 @@ import type { Logger } from 'pino';
 import type { ClaimedEntry, DeliveryOutcome, OutboxStore } from '../store/port';
 import type { CircuitBreaker } from './circuit-breaker';
 import type { BatchResult } from './deliver-batch';
+import { isGoneOwner, registerLiveOwner } from './lease-owner';
 
 export interface OutboxWorkerOptions {
-  store: Pick<OutboxStore, 'claimOutbox' | 'recordDelivery'>;
+  store: Pick<OutboxStore, 'claimOutbox' | 'recordDelivery' | 'releaseOutboxLeases' | 'onOutboxWrite'>;
   deliver: (batch: readonly ClaimedEntry[]) => Promise<BatchResult>;
   breaker: CircuitBreaker;
   /** Batches in flight at once (each device's entries are leased together, so it stays in order). */
@@ -18,13 +19,24 @@ export interface OutboxWorkerOptions {
   logger?: Logger;
   /** Called after each recorded outcome (metrics). */
   onOutcome?: (outcome: DeliveryOutcome, batch: readonly ClaimedEntry[]) => void;
-  /** Waits `ms` or until `signal` aborts; real timers by default. */
+  /** Waits `ms` or until `signal` aborts (stop, or new work); real timers by default. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Whether a lease owner is a worker that no longer runs (default: {@link isGoneOwner} against `owner`). */
+  isGone?: (owner: string) => boolean;
 }
 
 export interface OutboxWorker {
-  /** Starts `concurrency` delivery loops. */
+  /**
+   * Releases leases left by workers that no longer run (a crashed earlier process), then starts `concurrency`
+   * delivery loops, woken by the store after each commit that queued entries (and polling every `pollMs`).
+   */
   start(): void;
+  /** Resolves once `start()` has released stale leases (the loops are running by then). */
+  started(): Promise<void>;
+  /** Releases the leases of gone workers now; resolves to how many entries became due. */
+  reclaimLeases(): Promise<number>;
+  /** Ends one idle wait (new work has been committed). */
+  wake(): void;
   /** Stops claiming, wakes idle loops and waits for batches in flight to be recorded. */
   stop(): Promise<void>;
   /** One claim-deliver-record cycle; resolves to the number of entries handled (0: nothing due or breaker open). */
@@ -38,8 +50,20 @@ export interface OutboxWorker {
  */
 export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   const sleep = options.sleep ?? defaultSleep;
+  const isGone = options.isGone ?? ((owner: string) => isGoneOwner(owner, options.owner));
   let stopping = new AbortController();
   let loops: Array<Promise<void>> = [];
+  let ready: Promise<void> = Promise.resolve();
+  let cleanup: Array<() => void> = [];
+  /** One controller per idle loop: waking aborts one wait, so a commit wakes one loop, not all of them. */
+  const idle: AbortController[] = [];
+  /** A wake that found no loop idle: the next loop about to wait looks again first (no lost wake-up). */
+  let missedWake = false;
+  const wake = (): void => {
+    const waiting = idle.shift();
+    if (waiting === undefined) missedWake = true;
+    else waiting.abort();
+  };
 
   const runOnce = async (): Promise<number> => {
     if (!options.breaker.tryAcquire()) return 0;
@@ -54,6 +78,8 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       options.breaker.release();
       return 0;
     }
+    // There may be more due than this batch: let an idle loop look (it goes back to sleep if there is not).
+    wake();
     const result = await options.deliver(batch);
     for (const outcome of result.outcomes) {
       await options.store.recordDelivery(outcome);
@@ -65,7 +91,31 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     return batch.length;
   };
 
+  const reclaimLeases = async (): Promise<number> => {
+    const released = (await options.store.releaseOutboxLeases?.({ now: options.now(), isGone })) ?? [];
+    const entries = released.reduce((n, r) => n + r.entries, 0);
+    if (entries > 0) options.logger?.info({ released }, 'released outbox leases of a worker that no longer runs');
+    return entries;
+  };
+
+  const idleWait = async (signal: AbortSignal): Promise<void> => {
+    if (missedWake) {
+      missedWake = false;
+      return;
+    }
+    const wait = Math.max(options.breaker.readyAt() - options.now(), options.pollMs);
+    const waking = new AbortController();
+    idle.push(waking);
+    try {
+      await sleep(Math.min(wait, 60_000), AbortSignal.any([signal, waking.signal]));
+    } finally {
+      const at = idle.indexOf(waking);
+      if (at >= 0) idle.splice(at, 1);
+    }
+  };
+
   const loop = async (signal: AbortSignal): Promise<void> => {
+    await ready;
     while (!signal.aborted) {
       let handled = 0;
       try {
@@ -74,8 +124,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
         options.logger?.error({ err: error }, 'outbox worker cycle failed');
       }
       if (handled > 0 || signal.aborted) continue;
-      const wait = Math.max(options.breaker.readyAt() - options.now(), options.pollMs);
-      await sleep(Math.min(wait, 60_000), signal);
+      await idleWait(signal);
     }
   };
 
@@ -83,13 +132,22 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     start() {
       if (loops.length > 0) return;
       stopping = new AbortController();
+      cleanup = [registerLiveOwner(options.owner), options.store.onOutboxWrite?.(wake) ?? (() => undefined)];
+      // Entries a crashed process had leased are due now, not when its lease runs out (redelivery is safe:
+      // every entry is a conditional create or update at the EHR).
+      ready = reclaimLeases().then(() => undefined, (error: unknown) => options.logger?.error({ err: error }, 'releasing stale outbox leases failed'));
       loops = Array.from({ length: options.concurrency }, () => loop(stopping.signal));
     },
+    started: () => ready,
     async stop() {
       stopping.abort();
       await Promise.all(loops);
+      for (const undo of cleanup) undo();
+      cleanup = [];
       loops = [];
     },
+    reclaimLeases,
+    wake,
     runOnce,
   };
 }

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Device } from 'fhir/r4';
 import type { Logger } from 'pino';
 import type { EhrConfig } from '../config';
@@ -10,6 +9,7 @@ import type { ClientKey } from './client-key';
 import { deliverBatch } from './deliver-batch';
 import { createEhrClient } from './ehr-client';
 import { DEFAULT_MAX_RESPONSE_BYTES, type FetchLike } from './fetch-bounded';
+import { leaseOwnerName } from './lease-owner';
 import { createOutboxWorker, type OutboxWorker } from './outbox-worker';
 import { createPatientResolver } from './resolve-ehr-patient';
 import { createTokenSource } from './token-source';
@@ -48,7 +48,7 @@ export function createDelivery(deps: DeliveryDeps): OutboxWorker {
   };
   return createOutboxWorker({
     store: deps.store, breaker, concurrency: config.concurrency, batchSize: config.batchSize, leaseMs: config.leaseMs,
-    pollMs: config.pollMs, owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, now, logger,
+    pollMs: config.pollMs, owner: leaseOwnerName(), now, logger,
     deliver: async (batch) => {
       const result = await deliverBatch(batch, deliverDeps);
       if (result.foreignLocations > 0) logger.warn({ count: result.foreignLocations }, 'EHR answered Locations outside its base URL (ignored)');

@@ -220,4 +220,16 @@ export interface OutboxStore {
   listOutbox(options: { status?: OutboxStatus; afterSeq?: number; limit: number }): Promise<OutboxRecord[]>;
   /** Disclosure audit entries naming `patient` (`Patient/ID`) recorded at or after `since` (ISO), oldest first. */
   listDisclosures(options: { patient: string; since: string }): Promise<AuditRecord[]>;
+  /**
+   * Ends the running leases of pending entries whose owner `isGone` says no longer runs (a crashed earlier
+   * process), so they are due at once instead of when the lease runs out; attempts are not counted. Returns
+   * the released entries per owner. Optional: a store without it leaves leases to expire.
+   */
+  releaseOutboxLeases?(options: { now: number; isGone: (owner: string) => boolean }): Promise<Array<{ owner: string; entries: number }>>;
+  /**
+   * Calls `listener` after every commit that added outbox entries in this process (ingest, device link,
+   * replay), so the worker wakes at once instead of at its next poll. Returns the unsubscribe function.
+   * Optional: without it the worker polls.
+   */
+  onOutboxWrite?(listener: () => void): () => void;
 }

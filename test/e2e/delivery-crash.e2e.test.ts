@@ -9,7 +9,8 @@ import { startFaultEhr, type FaultEhr } from '../support/fault-ehr';
 
 /**
  * kill -9 of the real bridge process while it is pushing to the EHR, then a restart over the same data folder:
- * every committed reading reaches the EHR, none twice. The EHR is slow (each transaction is held) so the kill
+ * every committed reading reaches the EHR, none twice, without waiting for the dead process's leases to run out
+ * (they are an hour long here: the restarted worker releases them at start). The EHR is slow (each transaction is held) so the kill
  * lands with pushes in flight — some of which the EHR commits without the bridge ever hearing back.
  */
 describe('delivery survives kill -9 (real process, real HTTP)', () => {
@@ -35,7 +36,7 @@ describe('delivery survives kill -9 (real process, real HTTP)', () => {
   it('loses nothing and duplicates nothing', async () => {
     const env = {
       IOMT_EHR_BASE_URL: ehr.baseUrl, IOMT_EHR_CLIENT_ID: CLIENT_ID, IOMT_EHR_BATCH_SIZE: '4', IOMT_EHR_CONCURRENCY: '2',
-      IOMT_EHR_TIMEOUT_MS: '800', IOMT_EHR_LEASE_S: '1', IOMT_EHR_POLL_MS: '20', IOMT_EHR_RETRY_BASE_MS: '50', IOMT_EHR_RETRY_MAX_MS: '200',
+      IOMT_EHR_TIMEOUT_MS: '800', IOMT_EHR_LEASE_S: '3600', IOMT_EHR_POLL_MS: '20', IOMT_EHR_RETRY_BASE_MS: '50', IOMT_EHR_RETRY_MAX_MS: '200',
     };
     const devices = await registerDevices(dataDir, ['po-a', 'po-b', 'po-c'], 'Patient/example');
     ehr.faults.push({ delayMs: 150, times: 1000 });
@@ -54,6 +55,10 @@ describe('delivery survives kill -9 (real process, real HTTP)', () => {
     ehr.faults.splice(0, ehr.faults.length, { dropAfterCommit: true }, { delayMs: 20, times: 1000 });
     bridge = await startBridgeProcess(dataDir, env);
     await ehr.waitFor(() => identifierCounts(ehr).size === expected);
+    // The lease is an hour long (IOMT_EHR_LEASE_S): the restart got there by releasing the dead process's leases.
+    const released = bridge.logLines.map((l) => JSON.parse(l) as { msg?: string; released?: Array<{ owner: string; entries: number }> })
+      .find((l) => l.msg === 'released outbox leases of a worker that no longer runs');
+    expect(released?.released?.[0]?.entries).toBeGreaterThan(0);
     expect(await bridge.stop()).toBe(0);
 
     const counts = identifierCounts(ehr);

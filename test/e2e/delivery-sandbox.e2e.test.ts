@@ -70,4 +70,26 @@ describe('delivery to the sandbox EHR', () => {
     expect(remaining.faults).toEqual([]);
     expect(await bridge.stop()).toBe(0);
   });
+
+  it('sends a corrected reading as a conditional update: one Observation at the EHR, next version, new value', async () => {
+    const [device] = await registerDevices(dataDir, ['po-s3'], 'Patient/example');
+    bridge = await startBridgeProcess(dataDir, {
+      IOMT_EHR_BASE_URL: sandbox.fhirBaseUrl, IOMT_EHR_CLIENT_ID: sandbox.clients.backend, IOMT_EHR_POLL_MS: '20',
+    });
+    const spo2Of = async (): Promise<Observation[]> => (await observations()).filter((o) =>
+      o.identifier?.some((i) => i.value?.includes('/m-500/')) === true && o.code.coding?.some((c) => c.code === '59408-5') === true);
+    await postReadings(bridge, device!, 500, 1);
+    const first = await until(async () => { const found = await spo2Of(); return found.length > 0 ? found : undefined; }, 'the reading at the sandbox');
+    expect(first.map((o) => [o.valueQuantity?.value, o.meta?.versionId])).toEqual([[90, '1']]);
+
+    await postReadings(bridge, device!, 500, 1, (r) => ({ ...r, spo2: 97 }));
+    const corrected = await until(async () => {
+      const found = await spo2Of();
+      return found.some((o) => o.meta?.versionId === '2') ? found : undefined;
+    }, 'the correction at the sandbox');
+    expect(corrected.map((o) => [o.id, o.valueQuantity?.value, o.meta?.versionId])).toEqual([[first[0]?.id, 97, '2']]);
+    const status = await (await fetch(`${bridge.url}/metrics`)).text();
+    expect(status).not.toMatch(/iomt_outbox_entries\{status="dead"\} [1-9]/);
+    expect(await bridge.stop()).toBe(0);
+  });
 });

@@ -7,7 +7,7 @@ import { deviceRegistry } from './device-registry';
 import { groupCommitter } from './group-commit';
 import { migrate } from './migrations';
 import { openDatabase, type Db } from './open-database';
-import { outboxStore } from './outbox-admin';
+import { outboxSignal, outboxStore } from './outbox-admin';
 import { searchDevices } from './search-devices';
 import { searchObservations } from './search-observations';
 
@@ -46,6 +46,12 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   // Ingest commits and stand-alone audit entries share one group committer: one fsync per burst, not per request.
   const group = groupCommitter(db);
   const appendAudit = db.transaction((event: Parameters<Store['appendAudit']>[0]) => void audit.append(event));
+  // Wakes the delivery worker after a commit that queued outbox entries (it polls otherwise).
+  const outboxWritten = outboxSignal();
+  const notified = <R>(result: R, queued: boolean): R => {
+    if (queued) outboxWritten.notify();
+    return result;
+  };
 
   // `async` turns a synchronous throw into a rejected promise, as callers of a networked store would expect.
   return {
@@ -53,9 +59,12 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     getDevice: async (id) => registry.get(id),
     listDevices: async () => registry.list(),
     revokeDevice: async (id) => registry.revoke(id),
-    linkDevice: async (id, patient, event) => link(id, patient, event),
+    linkDevice: async (id, patient, event) => {
+      const linked = link(id, patient, event);
+      return notified(linked, linked.created);
+    },
     hasJti: async (deviceId, jti) => hasJti.get(deviceId, jti) !== undefined,
-    commitIngest: (c) => group(() => commit(c)),
+    commitIngest: (c) => group(() => commit(c)).then((r) => notified(r, r.written.some((w) => w.created))),
     appendAudit: (event) => group(() => appendAudit(event)),
     listAudit: async (o) => audit.list(o),
     read: async (type, id) => {
@@ -69,7 +78,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     close: async () => {
       if (db.open) db.close();
     },
-    ...outboxStore(db, audit, now),
+    ...outboxStore(db, audit, now, outboxWritten),
   };
 }
 

@@ -11,7 +11,7 @@ const MAX_SEQS = 10_000;
  * The outbox methods of the SQLite store: the queue (claim, record) and the operators' side (replay, purge,
  * status, listing) and the accounting of disclosures. Every operator action is audited in its own transaction.
  */
-export function outboxStore(db: Db, audit: AuditLog, now: () => Date): OutboxStore {
+export function outboxStore(db: Db, audit: AuditLog, now: () => Date, signal: OutboxSignal = outboxSignal()): OutboxStore {
   const queue = outboxQueue(db, audit);
   const summary = db.prepare<[{ now: number }], { status: string; n: number; leased: number; oldest: string | null }>(
     `SELECT status, COUNT(*) AS n, SUM(lease_until > @now) AS leased, MIN(created_at) AS oldest FROM outbox GROUP BY status`,
@@ -28,7 +28,13 @@ export function outboxStore(db: Db, audit: AuditLog, now: () => Date): OutboxSto
   return {
     claimOutbox: async (o) => queue.claim(o),
     recordDelivery: async (o) => queue.record(o),
-    replayOutbox: async (o) => replay.immediate(o),
+    replayOutbox: async (o) => {
+      const changes = replay.immediate(o);
+      if (changes > 0) signal.notify();
+      return changes;
+    },
+    releaseOutboxLeases: async (o) => queue.release(o.now, o.isGone),
+    onOutboxWrite: (listener) => signal.subscribe(listener),
     purgeOutbox: async (o) => purge.immediate(o),
     outboxSummary: async () => summarise(summary.all({ now: now().getTime() })),
     listOutbox: async (o) => list.all({ status: o.status ?? null, after: o.afterSeq ?? 0, limit: o.limit }).map(outboxRecordOf),
@@ -36,6 +42,32 @@ export function outboxStore(db: Db, audit: AuditLog, now: () => Date): OutboxSto
       disclosures.all(o.patient, o.since).map((r): AuditRecord => ({
         seq: r.seq, event: JSON.parse(r.event) as AuditEvent, prevHash: r.prev_hash, hash: r.hash,
       })),
+  };
+}
+
+/** In-process notification of new outbox work (a commit of this process added or re-queued entries). */
+export interface OutboxSignal {
+  notify(): void;
+  subscribe(listener: () => void): () => void;
+}
+
+/** A listener that throws is the listener's bug: it must not fail the commit that notified it. */
+export function outboxSignal(): OutboxSignal {
+  const listeners = new Set<() => void>();
+  return {
+    notify() {
+      for (const listener of listeners) {
+        try {
+          listener();
+        } catch {
+          // the listener's own failure; the commit already succeeded
+        }
+      }
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
   };
 }
 

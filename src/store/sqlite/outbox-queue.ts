@@ -39,6 +39,8 @@ export function outboxRecordOf(row: OutboxDbRow): OutboxRecord {
 export interface OutboxQueue {
   claim(options: ClaimOutboxOptions): ClaimedEntry[];
   record(outcome: DeliveryOutcome): void;
+  /** Ends running leases of owners `isGone` names; returns the entries released per owner. */
+  release(now: number, isGone: (owner: string) => boolean): Array<{ owner: string; entries: number }>;
 }
 
 /**
@@ -51,9 +53,13 @@ export function outboxQueue(db: Db, audit: AuditLog): OutboxQueue {
   const sql = statements(db);
   const claimTx = db.transaction((o: ClaimOutboxOptions) => claimBatch(sql, o));
   const recordTx = db.transaction((o: DeliveryOutcome) => recordOutcome(sql, audit, o));
+  const releaseTx = db.transaction((now: number, isGone: (owner: string) => boolean) =>
+    sql.owners.all(now).map((r) => r.lease_owner).filter((owner) => isGone(owner))
+      .map((owner) => ({ owner, entries: sql.release.run(owner).changes })));
   return {
     claim: (o) => claimTx.immediate(o),
     record: (o) => recordTx.immediate(o),
+    release: (now, isGone) => releaseTx.immediate(now, isGone),
   };
 }
 
@@ -99,6 +105,11 @@ function statements(db: Db) {
       `UPDATE outbox SET status = 'dead', last_error = ?, ehr_response = ?, ${clear} WHERE seq = ? AND status = 'pending'`,
     ),
     disclose: db.prepare('INSERT OR IGNORE INTO disclosure_index (audit_seq, patient, recorded) VALUES (?, ?, ?)'),
+    owners: db.prepare<[number], { lease_owner: string }>(
+      `SELECT DISTINCT lease_owner FROM outbox WHERE status = 'pending' AND lease_until > ? AND lease_owner IS NOT NULL`,
+    ),
+    // Not an attempt: the entries were never answered for, so `attempts` stays as it was.
+    release: db.prepare(`UPDATE outbox SET lease_owner = NULL, lease_until = 0 WHERE status = 'pending' AND lease_owner = ?`),
   };
 }
 

@@ -80,9 +80,12 @@ export async function registerDevices(dataDir: string, ids: string[], patient: s
   return devices;
 }
 
-/** POSTs readings `from..from+count-1` as NDJSON over real HTTP, signed by the device; resolves after the 2xx. */
-export async function postReadings(bridge: { url: string; publicUrl: string }, device: ProcessDevice, from: number, count: number): Promise<void> {
-  const body = Array.from({ length: count }, (_, i) => JSON.stringify(reading(from + i))).join('\n');
+/** POSTs readings `from..from+count-1` (optionally edited: a correction) as NDJSON over real HTTP, signed by the device; resolves after the 2xx. */
+export async function postReadings(
+  bridge: { url: string; publicUrl: string }, device: ProcessDevice, from: number, count: number,
+  edit: (reading: Record<string, unknown>) => Record<string, unknown> = (r) => r,
+): Promise<void> {
+  const body = Array.from({ length: count }, (_, i) => JSON.stringify(edit(reading(from + i)))).join('\n');
   const token = await signDeviceToken({ privateJwk: device.privateJwk, deviceId: device.id, audience: `${bridge.publicUrl}/ingest`, body });
   const res = await fetch(`${bridge.url}/ingest/pulse-oximeter`, { method: 'POST', body, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' } });
   if (!res.ok) throw new Error(`ingest answered ${res.status}: ${await res.text()}`);
