@@ -150,7 +150,8 @@ describe('the spine, end to end over real sockets', () => {
       expect(await searchAll(`Device?patient=${encodeURIComponent(patient)}`)).toEqual({ total: wantDevices.length, ids: wantDevices });
     }
     const codes = new Set(state.entries().flatMap(([, v]) => codingOf(v.resource)));
-    expect([...codes].map((c) => c.split('|')[1]).sort()).toEqual(['131329', '2708-6', '8310-5', '85354-9', '8867-4']);
+    // LOINC codes of the four families plus their IEEE 11073 MDC codings (issue 3).
+    expect([...codes].map((c) => c.split('|')[1]).sort()).toEqual(['131329', '147842', '149530', '149546', '150020', '150364', '150456', '2708-6', '59408-5', '8310-5', '85354-9', '8867-4']);
     for (const token of codes) {
       const want = state.observationIds((o) => codingOf(o).includes(token));
       expect(await searchAll(`Observation?code=${encodeURIComponent(token)}`)).toEqual({ total: want.length, ids: want });
