@@ -7,10 +7,11 @@
  */
 const { join, resolve } = require('node:path');
 const { createValidator, loadDefinitions, loadConformanceCases, runConformance } = require('../dist/validation');
+const { anchor } = require('./anchors');
 
 function main(argv) {
   const i = argv.indexOf('--cases');
-  const folder = resolve(i >= 0 ? argv[i + 1] : join(__dirname, '..', '..', 'shared', 'anchors', 'fhir-test-cases'));
+  const folder = resolve(i >= 0 ? argv[i + 1] : anchor('fhir-test-cases'));
   const validator = createValidator(loadDefinitions({ profilesDir: join(__dirname, '..', 'profiles') }));
   const summary = runConformance(validator, loadConformanceCases(folder));
   if (argv.includes('--json')) {

@@ -10,6 +10,7 @@ const { readdirSync, readFileSync, existsSync } = require('node:fs');
 const { join } = require('node:path');
 const { loadMappings, loadMappingPath, selectMapping } = require('../dist/mapping');
 const { createValidator, loadDefinitions } = require('../dist/validation');
+const { anchor } = require('./anchors');
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -17,7 +18,7 @@ const arg = (name, fallback) => {
 };
 const SECONDS = arg('seconds', 1);
 const ROOT = join(__dirname, '..');
-const MEDTECH = join(ROOT, '..', 'shared', 'anchors', 'medtech', 'templates', 'basic');
+const MEDTECH = anchor('medtech', 'templates', 'basic');
 
 const mappings = loadMappings(join(ROOT, 'mappings'));
 const validator = createValidator(loadDefinitions({ profilesDir: join(ROOT, 'profiles') }));

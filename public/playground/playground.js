@@ -31,14 +31,22 @@ function headers() {
   return { authorization: `Bearer ${$('token').value.trim()}`, 'content-type': 'application/json', accept: 'application/json' };
 }
 
+// The token field fires `change` again when it loses focus; listing twice for one token would reset the
+// chosen mapping and overwrite the status of a run already under way.
+let listedToken = null;
+
 async function loadList() {
   const select = $('mapping-id');
+  const token = $('token').value.trim();
   try {
     const res = await fetch('/mappings', { headers: headers() });
     if (!res.ok) return setStatus(`Could not list mappings (${res.status}): paste an admin token first.`, 'bad');
     const list = await res.json();
+    const chosen = select.value;
     select.replaceChildren(el('option', { value: '' }, '(first that matches)'));
     for (const m of list) select.append(el('option', { value: m.id }, `${m.id} — ${m.title}`));
+    if (list.some((m) => m.id === chosen)) select.value = chosen;
+    listedToken = token;
     setStatus(`${list.length} mappings loaded.`, 'ok');
   } catch (e) {
     setStatus(`Could not list mappings: ${e.message}`, 'bad');
@@ -126,7 +134,11 @@ async function run() {
 document.addEventListener('DOMContentLoaded', () => {
   $('payload').value = JSON.stringify(SAMPLE, null, 2);
   $('token').value = sessionStorage.getItem('iomt-admin-token') || '';
-  $('token').addEventListener('change', () => { sessionStorage.setItem('iomt-admin-token', $('token').value.trim()); loadList(); });
+  $('token').addEventListener('change', () => {
+    const token = $('token').value.trim();
+    sessionStorage.setItem('iomt-admin-token', token);
+    if (token !== listedToken) loadList();
+  });
   $('reload-list').addEventListener('click', loadList);
   $('run').addEventListener('click', run);
   if ($('token').value) loadList();

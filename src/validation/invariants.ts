@@ -1,6 +1,7 @@
 import type { ElementDefinitionConstraint } from 'fhir/r4';
 import { compileFhirPath } from './fhirpath-invariant';
 import { narrativeElementsOk, narrativeHasContent } from './narrative';
+import { compareDateTimes } from './date-order';
 import type { ContainerIndex } from './reference-check';
 
 /**
@@ -84,11 +85,16 @@ const NATIVE: Readonly<Record<string, (value: unknown, env: InvariantEnv) => boo
 };
 
 /**
- * Short cuts: `true` when the invariant certainly holds, `undefined` to ask fhirpath.js.
- * per-1 / rng-2 need both ends (date and quantity comparison is left to FHIRPath).
+ * Short cuts: the answer when it is certain, `undefined` to ask fhirpath.js. per-1 (`start <= end`) holds
+ * without both ends and is decided natively for same-precision dates and zoned instants (fhirpath.js takes
+ * ~50 µs per Period otherwise); rng-2 needs both ends (quantity comparison is left to FHIRPath).
  */
-const SHORT_CUT: Readonly<Record<string, (value: unknown) => true | undefined>> = {
-  'per-1': (v) => (isObject(v) && v.start !== undefined && v.end !== undefined ? undefined : true),
+const SHORT_CUT: Readonly<Record<string, (value: unknown) => boolean | undefined>> = {
+  'per-1': (v) => {
+    if (!isObject(v) || v.start === undefined || v.end === undefined) return true;
+    const order = compareDateTimes(v.start, v.end);
+    return order === undefined ? undefined : order <= 0;
+  },
   'rng-2': (v) => (isObject(v) && v.low !== undefined && v.high !== undefined ? undefined : true),
 };
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createTestBridge, type TestBridge } from '../support/test-bridge';
+import { anchor } from '../support/anchors';
 
 /**
  * The mapping playground in Debian's chromium (headless): load the page, run the sample with a loaded mapping,
@@ -11,7 +12,7 @@ import { createTestBridge, type TestBridge } from '../support/test-bridge';
  */
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
-const BASIC = join(__dirname, '..', '..', '..', 'shared', 'anchors', 'medtech', 'templates', 'basic');
+const BASIC = anchor('medtech', 'templates', 'basic');
 const run = existsSync(CHROMIUM) ? describe : describe.skip;
 if (!existsSync(CHROMIUM)) console.warn(`${CHROMIUM} is absent: the mapping playground browser test is skipped (CI installs it)`);
 

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createValidator, loadConformanceCases, loadDefinitions, runConformance, type Validator } from '../../src/validation';
+import { anchor } from '../support/anchors';
 
 /**
  * The conformance runner (npm run conformance): reading the fhir-test-cases layout, comparing verdicts and error
@@ -9,7 +10,7 @@ import { createValidator, loadConformanceCases, loadDefinitions, runConformance,
  */
 const ROOT = join(__dirname, '..', '..');
 const FIXTURE = join(__dirname, 'fixtures', 'cases');
-const ANCHORS = join(ROOT, '..', 'shared', 'anchors', 'fhir-test-cases');
+const ANCHORS = anchor('fhir-test-cases');
 
 let validator: Validator;
 beforeAll(() => {

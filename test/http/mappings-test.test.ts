@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import type { Bundle } from 'fhir/r4';
 import { createTestBridge, type TestBridge } from '../support/test-bridge';
 import { example, exampleObject, expectOutcome } from './helpers';
+import { anchor } from '../support/anchors';
 
-const ANCHORS = join(__dirname, '..', '..', '..', 'shared', 'anchors', 'medtech', 'templates', 'basic');
+const ANCHORS = anchor('medtech', 'templates', 'basic');
 
 describe('POST /mappings/$test', () => {
   let bridge: TestBridge;

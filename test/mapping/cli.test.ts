@@ -2,10 +2,11 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliSandbox } from '../cli/run-cli';
+import { anchor } from '../support/anchors';
 
 // The debugger commands of the CLI (src/cli/commands/mappings-test.ts and `map --trace` in dry-run.ts).
 const ROOT = join(__dirname, '..', '..');
-const BASIC = join(ROOT, '..', 'shared', 'anchors', 'medtech', 'templates', 'basic');
+const BASIC = anchor('medtech', 'templates', 'basic');
 const cli = cliSandbox();
 afterAll(() => cli.cleanup());
 

@@ -41,6 +41,8 @@ const invalid: Case[] = [
   // FHIRPath invariants through fhirpath.js (not native)
   { name: 'Timing.repeat duration without unit (tim-1, fhirpath.js)', resource: { resourceType: 'MedicationRequest', status: 'active', intent: 'order', medicationCodeableConcept: { text: 'x' }, subject: { reference: 'Patient/1' }, dosageInstruction: [{ timing: { repeat: { duration: 5 } } }] }, code: 'invariant', expression: 'MedicationRequest.dosageInstruction[0].timing.repeat', text: /tim-1/ },
   { name: 'Period end before start (per-1, fhirpath.js)', resource: changed('observation-heart-rate', (o) => { delete o.effectiveDateTime; o.effectivePeriod = { start: '2024-01-02', end: '2024-01-01' }; }), code: 'invariant', expression: 'Observation.effectivePeriod', text: /per-1/ },
+  { name: 'Period end before start, zoned instants (per-1, native)', resource: changed('observation-heart-rate', (o) => { delete o.effectiveDateTime; o.effectivePeriod = { start: '2024-01-01T10:00:00+01:00', end: '2024-01-01T08:59:59Z' }; }), code: 'invariant', expression: 'Observation.effectivePeriod', text: /per-1/ },
+  { name: 'Period end before start, mixed precision (per-1, fhirpath.js)', resource: changed('observation-heart-rate', (o) => { delete o.effectiveDateTime; o.effectivePeriod = { start: '2024-01-02T10:00:00Z', end: '2024-01-01' }; }), code: 'invariant', expression: 'Observation.effectivePeriod', text: /per-1/ },
 ];
 
 describe('rules that reject', () => {

@@ -6,9 +6,10 @@ import { compileMedTechText } from '../../../src/mapping/medtech';
 import type { TraceStep } from '../../../src/mapping/trace';
 import type { CompiledMapping, DeviceContext, MapOutput } from '../../../src/mapping/types';
 import { createValidator, loadDefinitions } from '../../../src/validation';
+import { anchor } from '../../support/anchors';
 
 /** MedTech's own samples, unchanged (see the README there). */
-export const ANCHORS = join(__dirname, '..', '..', '..', '..', 'shared', 'anchors', 'medtech');
+export const ANCHORS = anchor('medtech');
 export const FIXTURES = join(__dirname, 'fixtures');
 export const validator = createValidator(loadDefinitions({ profilesDir: join(__dirname, '..', '..', '..', 'profiles') }));
 
