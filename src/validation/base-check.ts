@@ -1,11 +1,11 @@
 import { checkBinding } from './bindings';
-import type { Issues } from './issues';
+import { Step, type At, type Issues } from './issues';
 import { checkExtension, type ExtensionDefinition, type ExtensionSite } from './extension-check';
 import type { CompiledInvariant, InvariantEnv } from './invariants';
 import type { PrimitiveCheck } from './primitives';
 import { checkReference, indexContainer, type ContainerIndex } from './reference-check';
 import type { CompiledProfile } from './profile-model';
-import type { PropRule, TypeModel } from './type-model';
+import type { ElementRule, PropRule, TypeModel } from './type-model';
 import { checkTypeRules } from './type-rules';
 import { isExampleUrl, type ValidatorOptions } from './validator-options';
 import type { ValueSetIndex } from './value-sets';
@@ -30,13 +30,14 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
  * Checks a resource against the core R4 definitions: known properties, JSON shapes (array vs single, no empty
  * objects/arrays/strings, no nulls outside primitive arrays), cardinality, datatypes recursively, primitive
  * formats, one type per choice element, required bindings and the native invariants.
+ * Locations are `At` values, made into text only for an issue (see issues.ts).
  * See: https://hl7.org/fhir/R4/json.html and https://hl7.org/fhir/R4/validation.html
  */
 export function checkResource(
   ctx: BaseContext,
   issues: Issues,
   value: unknown,
-  expr: string,
+  expr: At,
   rootResource?: unknown,
   container?: ContainerIndex,
 ): void {
@@ -53,17 +54,20 @@ export function checkResource(
   }
   const env: InvariantEnv = { resource: value, rootResource: rootResource ?? value, container: indexContainer(value) ?? container };
   const at = expr === '' ? model.name : expr;
-  checkObject(ctx, issues, env, model, value, at, { names: [model.name], isResource: true, canonical: model.props.has('url') && model.props.has('status') });
+  model.site ??= { names: [model.name], isResource: true, canonical: model.props.has('url') && model.props.has('status') };
+  checkObject(ctx, issues, env, model, value, at, model.site);
   if (model.name === 'Bundle') checkTypeRules(ctx.valueSets, issues, 'Bundle', value, at);
 }
 
-function checkObject(ctx: BaseContext, issues: Issues, env: InvariantEnv, model: TypeModel, obj: Json, expr: string, site: ExtensionSite): void {
+function checkObject(ctx: BaseContext, issues: Issues, env: InvariantEnv, model: TypeModel, obj: Json, expr: At, site: ExtensionSite): void {
   let choices: Map<unknown, string> | undefined;
-  for (const key of Object.keys(obj)) {
+  const keys = Object.keys(obj);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
     if (key === 'resourceType' && model.isResource) continue;
     const prop = model.props.get(key);
     if (prop === undefined) {
-      issues.error('structure', `Unknown element '${key}' in ${model.name}`, `${expr}.${key}`);
+      issues.error('structure', `Unknown element '${key}' in ${model.name}`, `${String(expr)}.${key}`);
       continue;
     }
     if (prop.element.isChoice) {
@@ -71,81 +75,81 @@ function checkObject(ctx: BaseContext, issues: Issues, env: InvariantEnv, model:
       const plain = prop.shadow ? key.slice(1) : key;
       const seen = choices.get(prop.element);
       if (seen !== undefined && seen !== plain) {
-        issues.error('structure', `Only one of ${seen} and ${plain} may be present: ${prop.element.name} takes a single value`, `${expr}.${plain}`);
+        issues.error('structure', `Only one of ${seen} and ${plain} may be present: ${prop.element.name} takes a single value`, `${String(expr)}.${plain}`);
       }
       choices.set(prop.element, plain);
     }
     checkProperty(ctx, issues, env, prop, obj, key, expr, site);
   }
-  for (const el of model.required) {
-    if (!el.keys.some((k) => obj[k] !== undefined)) {
+  const required = model.required;
+  for (let i = 0; i < required.length; i++) {
+    const el = required[i] as ElementRule;
+    if (!anyPresent(obj, el.keys)) {
       const name = el.isChoice ? el.name.slice(0, -3) : el.name;
-      issues.error('required', `Missing required element '${el.name}' (minimum cardinality ${el.min}) in ${model.name}`, `${expr}.${name}`);
+      issues.error('required', `Missing required element '${el.name}' (minimum cardinality ${el.min}) in ${model.name}`, `${String(expr)}.${name}`);
     }
   }
-  runInvariants(issues, model.invariants, obj, expr, env);
+  if (model.invariants.length > 0) runInvariants(issues, model.invariants, obj, expr, env);
 }
 
-function checkProperty(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop: PropRule, obj: Json, key: string, expr: string, site: ExtensionSite): void {
+function anyPresent(obj: Json, keys: readonly string[]): boolean {
+  for (let i = 0; i < keys.length; i++) if (obj[keys[i] as string] !== undefined) return true;
+  return false;
+}
+
+function checkProperty(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop: PropRule, obj: Json, key: string, expr: At, site: ExtensionSite): void {
   const value = obj[key];
-  const at = `${expr}.${key}`;
   const el = prop.element;
   if (!Array.isArray(value)) {
-    if (el.isArray) issues.error('structure', `'${key}' must be a JSON array (maximum cardinality ${el.max})`, at);
-    else if (value === null) issues.error('structure', `'${key}' must not be null`, at);
-    else checkItem(ctx, issues, env, prop, value, at, site);
+    if (el.isArray) issues.error('structure', `'${key}' must be a JSON array (maximum cardinality ${el.max})`, new Step(expr, key));
+    else if (value === null) issues.error('structure', `'${key}' must not be null`, new Step(expr, key));
+    else checkItem(ctx, issues, env, prop, value, new Step(expr, key), site);
     return;
   }
   if (!el.isArray) {
-    issues.error('structure', `'${key}' must be a single value, not an array (maximum cardinality 1)`, at);
+    issues.error('structure', `'${key}' must be a single value, not an array (maximum cardinality 1)`, new Step(expr, key));
     return;
   }
   if (value.length === 0) {
-    issues.error('structure', `'${key}' must not be an empty array`, at);
+    issues.error('structure', `'${key}' must not be an empty array`, new Step(expr, key));
     return;
   }
-  if (value.length > el.max) issues.error('structure', `'${key}' has ${value.length} items, maximum is ${el.max}`, at);
+  if (value.length > el.max) issues.error('structure', `'${key}' has ${value.length} items, maximum is ${el.max}`, new Step(expr, key));
   // Primitive arrays pair with `_key` arrays; a null holds a place when only the other side has content.
   // See: https://hl7.org/fhir/R4/json.html#primitive
-  const partner = prop.primitive ? obj[`_${key}`] : prop.shadow ? obj[key.slice(1)] : undefined;
+  const partner = prop.partner === undefined ? undefined : obj[prop.partner];
   const partnerItems = Array.isArray(partner) ? partner : undefined;
   if (partnerItems !== undefined && partnerItems.length !== value.length) {
-    issues.error('structure', `'${key}' and its pair must have the same number of items`, at);
+    issues.error('structure', `'${key}' and its pair must have the same number of items`, new Step(expr, key));
   }
-  value.forEach((item: unknown, i) => {
-    if (item !== null) checkItem(ctx, issues, env, prop, item, `${at}[${i}]`, site);
-    else if (partnerItems?.[i] == null) issues.error('structure', `'${key}' has a null item with no counterpart`, `${at}[${i}]`);
-  });
+  for (let i = 0; i < value.length; i++) {
+    const item: unknown = value[i];
+    if (item !== null) checkItem(ctx, issues, env, prop, item, new Step(expr, key, i), site);
+    else if (partnerItems?.[i] == null) issues.error('structure', `'${key}' has a null item with no counterpart`, new Step(expr, key, i));
+  }
 }
 
-function checkItem(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop: PropRule, item: unknown, at: string, site: ExtensionSite): void {
-  const el = prop.element;
+function checkItem(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop: PropRule, item: unknown, at: At, site: ExtensionSite): void {
   if (prop.primitive) {
-    const problem = ctx.primitives.get(prop.type)?.(item);
-    if (problem !== undefined) issues.error(problem.code, `${el.path} (${prop.type}) ${problem.text}`, at);
-    else if (ctx.options.securityChecks === true || ctx.options.forbidExampleUrls === true) checkOptional(ctx, issues, prop.type, item, at);
-    if (problem !== undefined) return;
-    if (el.binding !== undefined) checkBinding(ctx.valueSets, issues, el.binding, prop.type, item, at);
-    else if (el.extensible !== undefined) checkBinding(ctx.valueSets, issues, el.extensible, prop.type, item, at, '', 'warning');
-    runInvariants(issues, el.invariants, item, at, env);
+    checkPrimitive(ctx, issues, env, prop, item, at);
     return;
   }
+  const el = prop.element;
   if (!isObject(item)) {
     issues.error('structure', `${el.path} (${prop.type}) must be a JSON object`, at);
     return;
   }
-  const keys = Object.keys(item);
   // ele-1: an element has a value or children other than id. See: https://hl7.org/fhir/R4/element.html#invs
-  if (keys.length === 0 || (keys.length === 1 && keys[0] === 'id')) {
+  if (!hasContent(item)) {
     issues.error('structure', `${el.path} must not be empty: an element needs a value or children`, at);
     return;
   }
-  if (prop.type === 'Resource' || ctx.models.get(prop.type)?.isResource) {
+  if (prop.holdsResource === true) {
     // %rootResource of a contained resource is its container; a Bundle entry is its own root.
     checkResource(ctx, issues, item, at, el.name === 'contained' ? env.rootResource : undefined, env.container);
     return;
   }
-  const model = !prop.shadow && el.children ? el.children() : ctx.models.get(prop.type);
+  const model = prop.model;
   if (model !== undefined) checkObject(ctx, issues, env, model, item, at, prop.site);
   if (prop.type === 'Extension' && (el.name === 'extension' || el.name === 'modifierExtension')) {
     checkExtension(ctx, issues, item, at, el.name === 'modifierExtension', site, env);
@@ -158,7 +162,26 @@ function checkItem(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop: Pr
   }
   if (el.binding !== undefined) checkBinding(ctx.valueSets, issues, el.binding, prop.type, item, at);
   else if (el.extensible !== undefined) checkBinding(ctx.valueSets, issues, el.extensible, prop.type, item, at, '', 'warning');
-  runInvariants(issues, el.invariants, item, at, env);
+  if (el.invariants.length > 0) runInvariants(issues, el.invariants, item, at, env);
+}
+
+function checkPrimitive(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop: PropRule, item: unknown, at: At): void {
+  const el = prop.element;
+  const problem = ctx.primitives.get(prop.type)?.(item);
+  if (problem !== undefined) {
+    issues.error(problem.code, `${el.path} (${prop.type}) ${problem.text}`, at);
+    return;
+  }
+  if (ctx.options.securityChecks === true || ctx.options.forbidExampleUrls === true) checkOptional(ctx, issues, prop.type, item, at);
+  if (el.binding !== undefined) checkBinding(ctx.valueSets, issues, el.binding, prop.type, item, at);
+  else if (el.extensible !== undefined) checkBinding(ctx.valueSets, issues, el.extensible, prop.type, item, at, '', 'warning');
+  if (el.invariants.length > 0) runInvariants(issues, el.invariants, item, at, env);
+}
+
+/** Some own property other than `id` (the same as counting Object.keys, without making the array). */
+function hasContent(item: Json): boolean {
+  for (const k in item) if (k !== 'id' && Object.hasOwn(item, k)) return true;
+  return false;
 }
 
 /** Evaluates native invariants; the text names the key as the HL7 validator does. */
@@ -166,17 +189,18 @@ export function runInvariants(
   issues: Issues,
   invariants: readonly CompiledInvariant[],
   value: unknown,
-  at: string,
+  at: At,
   env: InvariantEnv,
   suffix = '',
 ): void {
-  for (const inv of invariants) {
+  for (let i = 0; i < invariants.length; i++) {
+    const inv = invariants[i] as CompiledInvariant;
     if (!inv.test(value, env)) issues.add(inv.severity, 'invariant', `Constraint failed: ${inv.key}: '${inv.human}'${suffix}`, at);
   }
 }
 
 /** Checks the reference validator makes only when asked: embedded HTML in strings, example URLs. */
-function checkOptional(ctx: BaseContext, issues: Issues, type: string, value: unknown, at: string): void {
+function checkOptional(ctx: BaseContext, issues: Issues, type: string, value: unknown, at: At): void {
   if (typeof value !== 'string') return;
   // See: https://hl7.org/fhir/R4/security.html#narrative — active content belongs in Narrative only, and is checked there.
   if (ctx.options.securityChecks === true && (type === 'string' || type === 'markdown') && /<\/?[a-z!][^>]*>/i.test(value)) {

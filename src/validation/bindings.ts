@@ -1,6 +1,6 @@
-import type { Issues } from './issues';
+import type { At, Issues } from './issues';
 import { isUcumUnit, UCUM_SYSTEM } from './ucum';
-import type { ValueSetIndex } from './value-sets';
+import type { Expansion, ValueSetIndex } from './value-sets';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -17,7 +17,7 @@ export function checkBinding(
   canonical: string,
   type: string,
   value: unknown,
-  at: string,
+  at: At,
   suffix = '',
   severity: 'error' | 'warning' = 'error',
 ): void {
@@ -27,32 +27,42 @@ export function checkBinding(
   }
   const exp = valueSets.expand(canonical);
   if (exp === undefined) return;
-  const inSet = (system: unknown, code: unknown): boolean =>
-    typeof system === 'string' ? exp.pairs.has(`${system}|${String(code)}`) : exp.codes.has(String(code));
-  const fail = (code: unknown, where: string): void =>
+  const fail = (code: unknown, where: At): void =>
     issues.add(severity, 'code-invalid', `The code '${String(code)}' is not in the ${severity === 'error' ? 'required' : 'extensible'} value set ${canonical}${suffix}`, where);
   if (type === 'code' || type === 'string' || type === 'uri') {
     if (type === 'code' && typeof value === 'string' && !exp.codes.has(value)) fail(value, at);
     return;
   }
   if (!isObject(value)) return;
-  if (type === 'Coding') {
-    if (value.code !== undefined && !inSet(value.system, value.code)) fail(value.code, `${at}.code`);
+  if (type === 'Coding' || QUANTITIES.has(type)) {
+    if (value.code !== undefined && !inSet(exp, value.system, value.code)) fail(value.code, `${String(at)}.code`);
   } else if (type === 'CodeableConcept') {
-    const codings = Array.isArray(value.coding) ? value.coding.filter(isObject) : [];
-    const coded = codings.filter((c) => c.code !== undefined);
-    if (coded.length > 0 && !coded.some((c) => inSet(c.system, c.code))) fail(coded[0]?.code, `${at}.coding`);
     // An extensible binding is met by text alone when no code fits. See: https://hl7.org/fhir/R4/terminologies.html#extensible
-  } else if (QUANTITIES.has(type)) {
-    if (value.code !== undefined && !inSet(value.system, value.code)) fail(value.code, `${at}.code`);
+    const outside = codedOutside(exp, value.coding);
+    if (outside !== undefined) fail(outside.code, `${String(at)}.coding`);
   }
+}
+
+const inSet = (exp: Expansion, system: unknown, code: unknown): boolean =>
+  typeof system === 'string' ? exp.pairs.has(`${system}|${String(code)}`) : exp.codes.has(String(code));
+
+/** The first coded Coding when none of the coded ones is in the set; undefined when one is, or none is coded. */
+function codedOutside(exp: Expansion, codings: unknown): Json | undefined {
+  if (!Array.isArray(codings)) return undefined;
+  let first: Json | undefined;
+  for (const c of codings) {
+    if (!isObject(c) || c.code === undefined) continue;
+    if (inSet(exp, c.system, c.code)) return undefined;
+    first ??= c;
+  }
+  return first;
 }
 
 const UCUM_UNITS = 'http://hl7.org/fhir/ValueSet/ucum-units';
 const unversioned = (url: string): string => url.split('|')[0] ?? url;
 
 /** The ucum-units value set is all of UCUM (a grammar, not a list): the UCUM library decides. */
-function checkUcumBinding(issues: Issues, type: string, value: unknown, at: string, suffix: string, severity: 'error' | 'warning'): void {
+function checkUcumBinding(issues: Issues, type: string, value: unknown, at: At, suffix: string, severity: 'error' | 'warning'): void {
   const code = type === 'code' ? value : isObject(value) ? value.code : undefined;
   const where = type === 'code' ? at : `${at}.code`;
   if (typeof code !== 'string') return;

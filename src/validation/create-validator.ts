@@ -10,7 +10,7 @@ import { compilePrimitives } from './primitives';
 import { checkProfile } from './profile-check';
 import { compileProfile, type CompiledProfile } from './profile-model';
 import { deriveVitalSigns, mostSpecific, requestedProfiles, type VitalSignsMap } from './profile-selection';
-import { compileStructure, type TypeModel } from './type-model';
+import { compileStructure, linkModels, type TypeModel } from './type-model';
 import type { ValidatorOptions } from './validator-options';
 import { ValueSetIndex } from './value-sets';
 
@@ -83,6 +83,7 @@ function compileEngine(defs: DefinitionSet, options: ValidatorOptions): Engine {
     for (const el of sd.snapshot?.element ?? []) baseIndex.set(el.path, el);
     if (sd.kind !== 'primitive-type') models.set(sd.type, compileStructure(sd));
   }
+  linkModels(models);
   const valueSets = new ValueSetIndex(defs.valueSets, defs.codeSystems);
   const ctx = { models, primitives: compilePrimitives(core), valueSets, options };
   return compileProfiles(defs, ctx, new Set(core.map((sd) => sd.url)), baseIndex);

@@ -1,6 +1,6 @@
 import type { StructureDefinitionContext } from 'fhir/r4';
 import type { BaseContext } from './base-check';
-import type { Issues } from './issues';
+import type { At, Issues } from './issues';
 import type { InvariantEnv } from './invariants';
 import { checkProfile } from './profile-check';
 import type { CompiledProfile } from './profile-model';
@@ -35,7 +35,7 @@ export function checkExtension(
   ctx: BaseContext,
   issues: Issues,
   item: Json,
-  at: string,
+  at: At,
   modifier: boolean,
   site: ExtensionSite,
   env: InvariantEnv,
@@ -66,7 +66,7 @@ export function checkExtension(
  * (`http://hl7.org/fhir/…`) live in packages we cannot fetch offline (hl7.fhir.uv.extensions): a warning that they
  * were not checked, not a guess. Anything else is an error unless its domain is allowed by configuration.
  */
-function unknownExtension(ctx: BaseContext, issues: Issues, url: string, at: string): void {
+function unknownExtension(ctx: BaseContext, issues: Issues, url: string, at: At): void {
   if (extensionDomainAllowed(url, ctx.options.allowedExtensionDomains) || /^http:\/\/hl7\.org\/fhir\/\d+\.\d+\/StructureDefinition\/extension-/.test(url)) return;
   if (url.startsWith('http://hl7.org/fhir/')) {
     issues.warning('not-supported', `The extension ${url} is not known to this server (an HL7 package not available offline); it was not checked`, at);

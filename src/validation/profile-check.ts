@@ -1,7 +1,7 @@
 import { checkResource, runInvariants, type BaseContext } from './base-check';
 import { checkBinding } from './bindings';
 import { containsPattern, deepEqual } from './fixed-pattern';
-import { fromProfile, Issues } from './issues';
+import { Issues, Step, type At } from './issues';
 import { indexContainer, resolveReference, typeOfReference } from './reference-check';
 import type { InvariantEnv } from './invariants';
 import type { CompiledProfile, ConstraintNode } from './profile-model';
@@ -12,7 +12,7 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 interface Item extends SliceItem {
-  readonly expr: string;
+  readonly expr: At;
 }
 
 /** What is said of every issue found while applying one profile. */
@@ -21,6 +21,8 @@ interface Run {
   readonly issues: Issues;
   readonly suffix: string;
   readonly env: InvariantEnv;
+  /** For discriminators that need a conformance check; made once per run, not per item. */
+  readonly hooks: SliceHooks;
 }
 
 /**
@@ -32,46 +34,77 @@ export function checkProfile(
   issues: Issues,
   profile: CompiledProfile,
   resource: Json,
-  expr: string = profile.type,
+  expr: At = profile.type,
   env: InvariantEnv = { resource, rootResource: resource, container: indexContainer(resource) },
 ): void {
-  const run: Run = { ctx, issues, suffix: fromProfile(profile.url), env };
-  checkItem(run, profile.root, { value: resource, type: profile.type, expr });
+  checkItem(newRun(ctx, issues, profile.suffix, env), profile.root, resource, profile.type, expr);
 }
 
-function collect(node: ConstraintNode, obj: Json, expr: string): Item[] {
+function newRun(ctx: BaseContext, issues: Issues, suffix: string, env: InvariantEnv): Run {
+  const run: Run = { ctx, issues, suffix, env, hooks: { conforms: (value, url) => conforms(run, value, url) } };
+  return run;
+}
+
+/** The items of a sliced element, in instance order (the slices are matched against them). */
+function collect(node: ConstraintNode, obj: Json, expr: At): Item[] {
   const items: Item[] = [];
-  for (const [key, type, shadow] of node.keys) {
+  for (let k = 0; k < node.keys.length; k++) {
+    const [key, type, shadow] = node.keys[k] as readonly [string, string, string];
     const main = obj[key];
     const present = main ?? obj[shadow]; // a primitive may be present through its extensions only
     if (Array.isArray(present)) {
-      present.forEach((_: unknown, i) => {
-        const value: unknown = Array.isArray(main) ? main[i] : undefined;
-        items.push({ value, type, expr: `${expr}.${key}[${i}]` });
-      });
-    } else if (present !== undefined) items.push({ value: main, type, expr: `${expr}.${key}` });
+      for (let i = 0; i < present.length; i++) items.push({ value: Array.isArray(main) ? main[i] : undefined, type, expr: new Step(expr, key, i) });
+    } else if (present !== undefined) items.push({ value: main, type, expr: new Step(expr, key) });
   }
   return items;
 }
 
-function checkElement(run: Run, node: ConstraintNode, obj: Json, expr: string): void {
-  const items = collect(node, obj, expr);
-  const where = `${expr}.${node.isChoice ? node.name.slice(0, -3) : node.name}`;
-  if (node.min !== undefined && items.length < node.min) {
-    run.issues.error('required', `${node.id}: minimum required = ${node.min}, but only found ${items.length}${run.suffix}`, where);
+/** How many items the element has in `obj` (array items, or one), counting primitives present through `_key` only. */
+function countItems(node: ConstraintNode, obj: Json): number {
+  let n = 0;
+  for (let k = 0; k < node.keys.length; k++) {
+    const keys = node.keys[k] as readonly [string, string, string];
+    const present = obj[keys[0]] ?? obj[keys[2]];
+    if (Array.isArray(present)) n += present.length;
+    else if (present !== undefined) n++;
   }
-  if (node.max !== undefined && items.length > node.max) {
-    run.issues.error('structure', `${node.id}: maximum allowed = ${node.max}, but found ${items.length}${run.suffix}`, where);
-  }
-  for (const item of items) checkItem(run, node, item);
-  if (node.slicing?.supported) checkSlices(run, node, node.slicing, items, where);
+  return n;
 }
 
-function checkItem(run: Run, node: ConstraintNode, item: Item): void {
-  const { value, expr } = item;
-  if (node.allowedTypes && !node.allowedTypes.has(item.type)) {
+function checkElement(run: Run, node: ConstraintNode, obj: Json, expr: At): void {
+  if (node.min !== undefined || node.max !== undefined) checkCount(run, node, countItems(node, obj), expr);
+  if (node.slicing?.supported) {
+    const items = collect(node, obj, expr);
+    for (const item of items) checkItem(run, node, item.value, item.type, item.expr);
+    checkSlices(run, node, node.slicing, items, expr);
+    return;
+  }
+  for (let k = 0; k < node.keys.length; k++) {
+    const [key, type, shadow] = node.keys[k] as readonly [string, string, string];
+    const main = obj[key];
+    const present = main ?? obj[shadow];
+    if (Array.isArray(present)) {
+      for (let i = 0; i < present.length; i++) checkItem(run, node, Array.isArray(main) ? main[i] : undefined, type, new Step(expr, key, i));
+    } else if (present !== undefined) checkItem(run, node, main, type, new Step(expr, key));
+  }
+}
+
+/** `Observation.effective` for `effective[x]`: where a cardinality or slice-count issue points. */
+const whereOf = (node: ConstraintNode, expr: At): At => new Step(expr, node.isChoice ? node.name.slice(0, -3) : node.name);
+
+function checkCount(run: Run, node: ConstraintNode, count: number, expr: At): void {
+  if (node.min !== undefined && count < node.min) {
+    run.issues.error('required', `${node.id}: minimum required = ${node.min}, but only found ${count}${run.suffix}`, whereOf(node, expr));
+  }
+  if (node.max !== undefined && count > node.max) {
+    run.issues.error('structure', `${node.id}: maximum allowed = ${node.max}, but found ${count}${run.suffix}`, whereOf(node, expr));
+  }
+}
+
+function checkItem(run: Run, node: ConstraintNode, value: unknown, type: string, expr: At): void {
+  if (node.allowedTypes && !node.allowedTypes.has(type)) {
     const allowed = [...node.allowedTypes].join(', ');
-    run.issues.error('structure', `${node.id}: type ${item.type} is not allowed here (allowed: ${allowed})${run.suffix}`, expr);
+    run.issues.error('structure', `${node.id}: type ${type} is not allowed here (allowed: ${allowed})${run.suffix}`, expr);
   }
   if (node.resourceTypes !== undefined && isObject(value) && !node.resourceTypes.has(String(value.resourceType))) {
     const allowed = [...node.resourceTypes].join(', ');
@@ -88,22 +121,25 @@ function checkItem(run: Run, node: ConstraintNode, item: Item): void {
     run.issues.error('value', `${text}${run.suffix}`, expr);
   }
   if (node.minValue !== undefined || node.maxValue !== undefined) checkLimits(run, node, value, expr);
-  for (const vs of node.alsoRequired ?? []) checkBinding(run.ctx.valueSets, run.issues, vs, item.type, value, expr, run.suffix);
-  if (node.binding !== undefined) checkBinding(run.ctx.valueSets, run.issues, node.binding, item.type, value, expr, run.suffix);
-  runInvariants(run.issues, node.invariants, value, expr, run.env, run.suffix);
-  if (!isObject(value)) return;
-  // Inside a contained resource, %resource is that resource. See: https://hl7.org/fhir/R4/fhirpath.html#variables
-  const contained = typeof value.resourceType === 'string' && value !== run.env.resource;
-  const rebase = { from: node.id.replace(/:[^.]+/g, ''), to: String(value.resourceType) };
-  const root = node.name === 'contained' ? run.env.rootResource : value;
-  const inner = contained ? { ...run, env: { resource: value, rootResource: root, rebase, container: indexContainer(value) ?? run.env.container } } : run;
+  if (node.alsoRequired !== undefined) for (const vs of node.alsoRequired) checkBinding(run.ctx.valueSets, run.issues, vs, type, value, expr, run.suffix);
+  if (node.binding !== undefined) checkBinding(run.ctx.valueSets, run.issues, node.binding, type, value, expr, run.suffix);
+  if (node.invariants.length > 0) runInvariants(run.issues, node.invariants, value, expr, run.env, run.suffix);
+  if (node.children.length === 0 || !isObject(value)) return;
+  const inner = typeof value.resourceType === 'string' && value !== run.env.resource ? containedRun(run, node, value) : run;
   for (const child of node.children) checkElement(inner, child, value, expr);
 }
 
-function checkSlices(run: Run, node: ConstraintNode, slicing: Slicing, items: Item[], where: string): void {
+/** Inside a contained resource, %resource is that resource. See: https://hl7.org/fhir/R4/fhirpath.html#variables */
+function containedRun(run: Run, node: ConstraintNode, value: Json): Run {
+  const rebase = { from: node.id.replace(/:[^.]+/g, ''), to: String(value.resourceType) };
+  const root = node.name === 'contained' ? run.env.rootResource : value;
+  return newRun(run.ctx, run.issues, run.suffix, { resource: value, rootResource: root, rebase, container: indexContainer(value) ?? run.env.container });
+}
+
+function checkSlices(run: Run, node: ConstraintNode, slicing: Slicing, items: Item[], expr: At): void {
   const counts = slicing.slices.map(() => 0);
   for (const item of items) {
-    const index = slicing.slices.findIndex((s) => s.match?.(item, hooks(run)) === true);
+    const index = slicing.slices.findIndex((s) => s.match?.(item, run.hooks) === true);
     const slice = slicing.slices[index];
     if (slice === undefined) {
       if (slicing.rules.rules === 'closed') {
@@ -113,22 +149,23 @@ function checkSlices(run: Run, node: ConstraintNode, slicing: Slicing, items: It
       continue;
     }
     counts[index] = (counts[index] ?? 0) + 1;
-    checkItem(run, slice.node, item);
+    checkItem(run, slice.node, item.value, item.type, item.expr);
   }
   slicing.slices.forEach((slice, i) => {
     const count = counts[i] ?? 0;
+    if (count >= slice.min && count <= slice.max) return;
     const name = `${node.id}:${slice.name}`;
     const by = `discriminated by ${slicing.discriminators.join(', ')}`;
     if (count < slice.min) {
-      run.issues.error('required', `Slice ${name} (${by}): minimum required = ${slice.min}, but only found ${count}${run.suffix}`, where);
+      run.issues.error('required', `Slice ${name} (${by}): minimum required = ${slice.min}, but only found ${count}${run.suffix}`, whereOf(node, expr));
     }
     if (count > slice.max) {
-      run.issues.error('structure', `Slice ${name} (${by}): maximum allowed = ${slice.max}, but found ${count}${run.suffix}`, where);
+      run.issues.error('structure', `Slice ${name} (${by}): maximum allowed = ${slice.max}, but found ${count}${run.suffix}`, whereOf(node, expr));
     }
   });
 }
 
-function checkLimits(run: Run, node: ConstraintNode, value: unknown, expr: string): void {
+function checkLimits(run: Run, node: ConstraintNode, value: unknown, expr: At): void {
   const now = (run.ctx.options.now ?? Date.now)();
   if (node.minValue !== undefined && (compareToLimit(value, node.minValue, 'min', now) ?? 0) < 0) {
     const text = `${node.id}: the value in the instance (${showValue(value)}) is less than the specified minimum value (${showValue(node.minValue.value)}${node.minValue.kind === 'Duration' ? ' before now' : ''})`;
@@ -158,13 +195,11 @@ function conforms(run: Run, value: unknown, url: string): boolean {
   return !sandbox.list.some((i) => i.severity === 'error' || i.severity === 'fatal');
 }
 
-const hooks = (run: Run): SliceHooks => ({ conforms: (value, url) => conforms(run, value, url) });
-
 /**
  * type[].profile: the value must conform to one of them. With one, its issues are reported as they are; with
  * several, an error says none fits when none does. See: https://hl7.org/fhir/R4/elementdefinition-definitions.html#ElementDefinition.type.profile
  */
-function checkTypeProfiles(run: Run, node: ConstraintNode, value: unknown, expr: string): void {
+function checkTypeProfiles(run: Run, node: ConstraintNode, value: unknown, expr: At): void {
   const urls = node.typeProfiles ?? [];
   const known = urls.map((u) => run.ctx.profile(u)).filter((p): p is CompiledProfile => p !== undefined);
   if (known.length === 0) return;
@@ -178,7 +213,7 @@ function checkTypeProfiles(run: Run, node: ConstraintNode, value: unknown, expr:
 }
 
 /** A Reference narrowed by the profile: to core types, or to resources meeting profiles (checked when resolvable). */
-function checkTargets(run: Run, node: ConstraintNode, ref: Json, expr: string): void {
+function checkTargets(run: Run, node: ConstraintNode, ref: Json, expr: At): void {
   if (typeof ref.reference !== 'string') return;
   const resolved = resolveReference(ref.reference, { root: run.env.rootResource, container: run.env.container });
   if (node.targetTypes !== undefined) {

@@ -1,5 +1,6 @@
 import type { ElementDefinition, StructureDefinition } from 'fhir/r4';
 import { fixedAndPattern } from './fixed-pattern';
+import { fromProfile } from './issues';
 import { compileInvariants, type CompiledInvariant } from './invariants';
 import { compileSlicing, type Slicing } from './slicing';
 import { choiceKey, parseMax, typeCodes } from './type-model';
@@ -18,6 +19,8 @@ export interface CompiledProfile {
   /** This profile and every profile it derives from (by baseDefinition), for de-duplication. */
   readonly lineage: ReadonlySet<string>;
   readonly root: ConstraintNode;
+  /** Said after each issue text: ` (profile <url>)` (made once here, not per application). */
+  readonly suffix: string;
 }
 
 export interface ConstraintNode {
@@ -84,7 +87,7 @@ export function compileProfile(sd: StructureDefinition, base: BaseIndex, lineage
   }
   compileAllSlicing(root); // before pruning: discriminators read nodes that add nothing else (a slice's types)
   prune(root);
-  return { url: sd.url, type: sd.type, lineage, root };
+  return { url: sd.url, type: sd.type, lineage, root, suffix: fromProfile(sd.url) };
 }
 
 function newNode(el: ElementDefinition, base: BaseIndex): ConstraintNode {

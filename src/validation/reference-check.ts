@@ -1,4 +1,4 @@
-import type { Issues } from './issues';
+import type { At, Issues } from './issues';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -25,6 +25,7 @@ const ABSOLUTE = /^[a-z][a-z0-9+.-]*:/i;
 
 /** Indexes the resources of a Bundle (by fullUrl and its `Type/id` tail) or of a Parameters resource. */
 export function indexContainer(resource: Json): ContainerIndex | undefined {
+  if (resource.resourceType !== 'Bundle' && resource.resourceType !== 'Parameters') return undefined; // the usual case: no map
   const byKey = new Map<string, Json>();
   const add = (r: unknown, fullUrl: unknown): void => {
     if (!isObject(r)) return;
@@ -83,7 +84,7 @@ function typeAndId(ref: string): string | undefined {
 export function checkReference(
   issues: Issues,
   ref: Json,
-  at: string,
+  at: At,
   targets: ReadonlySet<string> | undefined,
   scope: ReferenceScope,
   knownType: (type: string) => boolean,

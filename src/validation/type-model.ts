@@ -15,6 +15,8 @@ export interface TypeModel {
   /** Elements with min >= 1. */
   readonly required: ElementRule[];
   readonly invariants: CompiledInvariant[];
+  /** For a resource: where its own extensions sit (see ExtensionSite), made on first use. */
+  site?: { readonly names: readonly string[]; readonly isResource: true; readonly canonical: boolean };
 }
 
 export interface ElementRule {
@@ -49,6 +51,14 @@ export interface PropRule {
   readonly of?: string;
   /** The names an extension inside this value may give as its context (type, element path; built once, not per value). */
   readonly site: { readonly names: readonly string[]; readonly isResource: false };
+  /** The other half of a primitive's pair: `_x` for `x`, `x` for `_x` (see https://hl7.org/fhir/R4/json.html#primitive). */
+  readonly partner?: string;
+  /**
+   * Set by `linkModels` once every type is compiled, so the hot path does no lookup by type name: the model an
+   * object value is checked against, and whether the value is a resource (checked as one, with its own type).
+   */
+  model?: TypeModel;
+  holdsResource?: boolean;
 }
 
 const FHIR_TYPE_EXT = 'http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type';
@@ -141,15 +151,36 @@ function addElement(
   for (const type of types.length ? types : ['BackboneElement']) {
     const key = isChoice ? choiceKey(name, type) : name;
     const primitive = isPrimitiveType(type);
-    model.props.set(key, { element: rule, type, primitive, shadow: false, site: { names: [type, el.path], isResource: false } });
+    const site = { names: [type, el.path], isResource: false } as const;
+    model.props.set(key, { element: rule, type, primitive, shadow: false, site, partner: primitive ? `_${key}` : undefined });
     keys.push(key);
     if (primitive) {
-      model.props.set(`_${key}`, { element: rule, type: 'Element', primitive: false, shadow: true, of: type, site: { names: [el.path, type], isResource: false } });
+      const shadowSite = { names: [el.path, type], isResource: false } as const;
+      model.props.set(`_${key}`, { element: rule, type: 'Element', primitive: false, shadow: true, of: type, site: shadowSite, partner: key });
       keys.push(`_${key}`);
     }
   }
   model.elements.push(rule);
   if (rule.min > 0) model.required.push(rule);
+}
+
+/**
+ * Resolves, once, what each property's values are checked against (see PropRule.model), through every model
+ * reachable from `models` (backbone elements included).
+ */
+export function linkModels(models: ReadonlyMap<string, TypeModel>): void {
+  const seen = new Set<TypeModel>();
+  const visit = (model: TypeModel): void => {
+    if (seen.has(model)) return;
+    seen.add(model);
+    for (const prop of model.props.values()) {
+      const el = prop.element;
+      prop.holdsResource = prop.type === 'Resource' || models.get(prop.type)?.isResource === true;
+      prop.model = !prop.shadow && el.children ? el.children() : models.get(prop.type);
+      if (!prop.shadow && el.children) visit(el.children());
+    }
+  };
+  for (const model of models.values()) visit(model);
 }
 
 /** Target resource types of an element's Reference type, from targetProfile (core URLs name the type). */

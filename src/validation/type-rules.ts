@@ -1,4 +1,4 @@
-import type { Issues } from './issues';
+import type { At, Issues } from './issues';
 import { isUcumUnit, UCUM_SYSTEM } from './ucum';
 import type { ValueSetIndex } from './value-sets';
 
@@ -10,7 +10,7 @@ const ABSOLUTE = /^[a-z][a-z0-9+.-]*:/i;
  * Rules of particular datatypes and resources that the StructureDefinitions state in prose, not as invariants;
  * the HL7 reference validator enforces them, so do we.
  */
-export function checkTypeRules(valueSets: ValueSetIndex, issues: Issues, type: string, value: Json, at: string): void {
+export function checkTypeRules(valueSets: ValueSetIndex, issues: Issues, type: string, value: Json, at: At): void {
   if (type === 'Coding') checkCoding(valueSets, issues, value, at);
   else if (type === 'Bundle') checkBundle(issues, value, at);
   else if (QUANTITIES.has(type)) checkQuantity(issues, value, at);
@@ -23,7 +23,7 @@ export const QUANTITIES: ReadonlySet<string> = new Set(['Quantity', 'Age', 'Coun
  * A Quantity coded in UCUM carries a valid UCUM unit.
  * See: https://hl7.org/fhir/R4/datatypes.html#Quantity ("the system SHALL be UCUM … the code SHALL be a UCUM code")
  */
-function checkQuantity(issues: Issues, q: Json, at: string): void {
+function checkQuantity(issues: Issues, q: Json, at: At): void {
   if (q.system === UCUM_SYSTEM && typeof q.code === 'string' && !isUcumUnit(q.code)) {
     issues.error('code-invalid', `The UCUM code '${q.code}' is not valid`, `${at}.code`);
   }
@@ -33,7 +33,7 @@ function checkQuantity(issues: Issues, q: Json, at: string): void {
  * Coding.system is an absolute URI naming a code system — not a value set.
  * See: https://hl7.org/fhir/R4/datatypes-definitions.html#Coding.system and https://hl7.org/fhir/R4/terminologies-systems.html
  */
-function checkCoding(valueSets: ValueSetIndex, issues: Issues, coding: Json, at: string): void {
+function checkCoding(valueSets: ValueSetIndex, issues: Issues, coding: Json, at: At): void {
   const system = coding.system;
   if (typeof system !== 'string') return;
   if (!ABSOLUTE.test(system)) {
@@ -48,7 +48,7 @@ function checkCoding(valueSets: ValueSetIndex, issues: Issues, coding: Json, at:
  * relation occurs once (bundle.html#searchset paging links), search results carry ids and an `outcome` entry is an
  * OperationOutcome (http.html#search).
  */
-function checkBundle(issues: Issues, bundle: Json, at: string): void {
+function checkBundle(issues: Issues, bundle: Json, at: At): void {
   const links = Array.isArray(bundle.link) ? bundle.link : [];
   const seen = new Set<string>();
   links.forEach((l: unknown, i) => {
