@@ -107,16 +107,17 @@ function compileProfiles(defs: DefinitionSet, base: Omit<BaseContext, 'extension
 function extensionLookup(sds: ReadonlyMap<string, StructureDefinition>, baseIndex: BaseIndexMap): BaseContext['extension'] {
   const compiled = new Map<string, ExtensionDefinition | undefined>();
   return (url) => {
-    if (!compiled.has(url)) {
-      const sd = sds.get(url);
-      const ok = sd?.type === 'Extension' && sd.derivation === 'constraint' && sd.snapshot !== undefined;
-      compiled.set(url, ok ? {
-        profile: compileProfile(sd, baseIndex, lineage(sd, sds)),
-        isModifier: sd.snapshot?.element[0]?.isModifier === true,
-        contexts: sd.context ?? [],
-      } : undefined);
-    }
-    return compiled.get(url);
+    const known = compiled.get(url);
+    if (known !== undefined || compiled.has(url)) return known;
+    const sd = sds.get(url);
+    const ok = sd?.type === 'Extension' && sd.derivation === 'constraint' && sd.snapshot !== undefined;
+    const def = ok ? {
+      profile: compileProfile(sd, baseIndex, lineage(sd, sds)),
+      isModifier: sd.snapshot?.element[0]?.isModifier === true,
+      contexts: sd.context ?? [],
+    } : undefined;
+    compiled.set(url, def);
+    return def;
   };
 }
 

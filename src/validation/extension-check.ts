@@ -41,8 +41,9 @@ export function checkExtension(
   env: InvariantEnv,
 ): void {
   const url = item.url;
-  if (typeof url !== 'string' || !/^[a-z][a-z0-9+.-]*:/i.test(url)) return;
-  const def = ctx.extension(url.split('|')[0] ?? url);
+  if (typeof url !== 'string' || !ABSOLUTE.test(url)) return;
+  const bar = url.indexOf('|');
+  const def = ctx.extension(bar < 0 ? url : url.slice(0, bar));
   if (def === undefined) {
     unknownExtension(ctx, issues, url, at);
     return;
@@ -53,7 +54,7 @@ export function checkExtension(
       : `The extension ${url} is not a modifier extension: it must be used under extension, not modifierExtension`;
     issues.error('structure', text, at);
   }
-  if (!CONTEXT_EXCEPTIONS.has(url) && !contextAllows(def.contexts, site)) {
+  if (!CONTEXT_EXCEPTIONS.has(url) && !allowedAt(def, site)) {
     const allowed = def.contexts.map((c) => `${c.type}:${c.expression}`).join(', ');
     issues.error('business-rule', `The extension ${url} is not allowed to be used here (${site.names[0] ?? '?'}); allowed contexts: ${allowed}`, at);
   }
@@ -83,6 +84,25 @@ const CONTEXT_EXCEPTIONS = new Set(['http://hl7.org/fhir/StructureDefinition/str
 
 /** R5 names for "any canonical resource" used by extensions that R4 instances carry (e.g. standards-status-x). */
 const CANONICAL_CONTEXTS = new Set(['CanonicalResource', 'MetadataResource']);
+
+/** Sites are made once per element or resource type, so the context verdict is kept per site (a device repeats them). */
+const VERDICTS = new WeakMap<ExtensionDefinition, WeakMap<ExtensionSite, boolean>>();
+
+function allowedAt(def: ExtensionDefinition, site: ExtensionSite): boolean {
+  let bySite = VERDICTS.get(def);
+  if (bySite === undefined) {
+    bySite = new WeakMap();
+    VERDICTS.set(def, bySite);
+  }
+  let ok = bySite.get(site);
+  if (ok === undefined) {
+    ok = contextAllows(def.contexts, site);
+    bySite.set(site, ok);
+  }
+  return ok;
+}
+
+const ABSOLUTE = /^[a-z][a-z0-9+.-]*:/i;
 
 function contextAllows(contexts: readonly StructureDefinitionContext[], site: ExtensionSite): boolean {
   if (contexts.length === 0) return true;

@@ -40,8 +40,12 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const has = (v: Json, key: string): boolean => v[key] !== undefined || v[`_${key}`] !== undefined;
 /** `x.exists()` for a choice element `x[x]`: any key `x` + an upper-case type name. */
-const hasChoice = (v: Json, prefix: string): boolean =>
-  Object.keys(v).some((k) => k.length > prefix.length && k.startsWith(prefix) && isUpper(k.charCodeAt(prefix.length)));
+function hasChoice(v: Json, prefix: string): boolean {
+  for (const k in v) {
+    if (k.length > prefix.length && k.startsWith(prefix) && isUpper(k.charCodeAt(prefix.length)) && Object.hasOwn(v, k)) return true;
+  }
+  return false;
+}
 const isUpper = (c: number): boolean => c >= 65 && c <= 90;
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
 
@@ -102,7 +106,9 @@ const SHORT_CUT: Readonly<Record<string, (value: unknown) => boolean | undefined
 const STRUCTURAL = new Set(['ele-1']);
 const BEST_PRACTICE = 'http://hl7.org/fhir/StructureDefinition/elementdefinition-bestpractice';
 
-const containedOf = (v: unknown): Json[] => (isObject(v) && Array.isArray(v.contained) ? v.contained.filter(isObject) : []);
+/** Nearly no resource has `contained`: then one shared empty list, not a new array per invariant. */
+const NONE: readonly Json[] = [];
+const containedOf = (v: unknown): readonly Json[] => (isObject(v) && Array.isArray(v.contained) ? v.contained.filter(isObject) : NONE);
 
 /** dom-3 without FHIRPath's descendants(): every '#…' string anywhere in the resource counts as a local reference. */
 function allContainedReferenced(resource: Json): boolean {

@@ -37,12 +37,112 @@ export function checkProfile(
   expr: At = profile.type,
   env: InvariantEnv = { resource, rootResource: resource, container: indexContainer(resource) },
 ): void {
-  checkItem(newRun(ctx, issues, profile.suffix, env), profile.root, resource, profile.type, expr);
+  let check = COMPILED.get(profile.root);
+  if (check === undefined) {
+    check = compileItem(profile.root);
+    COMPILED.set(profile.root, check);
+  }
+  check(newRun(ctx, issues, profile.suffix, env), resource, profile.type, expr);
 }
 
 function newRun(ctx: BaseContext, issues: Issues, suffix: string, env: InvariantEnv): Run {
   const run: Run = { ctx, issues, suffix, env, hooks: { conforms: (value, url) => conforms(run, value, url) } };
   return run;
+}
+
+/**
+ * Each constraint node becomes, on first use, one function doing only the checks the node has: no walk over a
+ * tree of mostly empty fields per instance, and the node's data sits in the closures.
+ */
+type ItemCheck = (run: Run, value: unknown, type: string, expr: At) => void;
+type ElementCheck = (run: Run, obj: Json, expr: At) => void;
+const COMPILED = new WeakMap<ConstraintNode, ItemCheck>();
+
+/** The checks of one value of the element, in the order their issues are reported. */
+function compileItem(node: ConstraintNode): ItemCheck {
+  const checks: ItemCheck[] = [];
+  const { allowedTypes, resourceTypes, fixed, pattern, binding, alsoRequired, invariants } = node;
+  if (allowedTypes !== undefined) checks.push((run, _v, type, expr) => {
+    if (!allowedTypes.has(type)) run.issues.error('structure', `${node.id}: type ${type} is not allowed here (allowed: ${[...allowedTypes].join(', ')})${run.suffix}`, expr);
+  });
+  if (resourceTypes !== undefined) checks.push((run, value, _t, expr) => {
+    if (!isObject(value) || resourceTypes.has(String(value.resourceType))) return;
+    const text = `${node.id}: resource type ${String(value.resourceType)} is not allowed here (allowed: ${[...resourceTypes].join(', ')})`;
+    run.issues.error('structure', `${text}${run.suffix}`, expr);
+  });
+  if (node.typeProfiles !== undefined && !node.types.includes('Extension')) checks.push((run, value, _t, expr) => {
+    if (value !== undefined) checkTypeProfiles(run, node, value, expr);
+  });
+  if (node.targetTypes !== undefined || node.targetProfiles !== undefined) checks.push((run, value, _t, expr) => {
+    if (isObject(value)) checkTargets(run, node, value, expr);
+  });
+  if (fixed !== undefined) checks.push((run, value, _t, expr) => {
+    if (deepEqual(value, fixed)) return;
+    const text = `${node.id}: value must be exactly ${JSON.stringify(fixed)}, found ${value === undefined ? 'no value' : JSON.stringify(value)}`;
+    run.issues.error('value', `${text}${run.suffix}`, expr);
+  });
+  if (pattern !== undefined) checks.push((run, value, _t, expr) => {
+    if (!containsPattern(value, pattern)) run.issues.error('value', `${node.id}: value must contain the pattern ${JSON.stringify(pattern)}${run.suffix}`, expr);
+  });
+  if (node.minValue !== undefined || node.maxValue !== undefined) checks.push((run, value, _t, expr) => checkLimits(run, node, value, expr));
+  for (const vs of [...(alsoRequired ?? []), ...(binding === undefined ? [] : [binding])]) {
+    checks.push((run, value, type, expr) => checkBinding(run.ctx.valueSets, run.issues, vs, type, value, expr, run.suffix));
+  }
+  if (invariants.length > 0) checks.push((run, value, _t, expr) => runInvariants(run.issues, invariants, value, expr, run.env, run.suffix));
+  if (node.children.length > 0) checks.push(compileChildren(node));
+  return sequence(checks);
+}
+
+function compileChildren(node: ConstraintNode): ItemCheck {
+  const children = node.children.map(compileElement);
+  return (run, value, _t, expr) => {
+    if (!isObject(value)) return;
+    const inner = typeof value.resourceType === 'string' && value !== run.env.resource ? containedRun(run, node, value) : run;
+    for (let i = 0; i < children.length; i++) (children[i] as ElementCheck)(inner, value, expr);
+  };
+}
+
+const NOTHING: ItemCheck = () => undefined;
+
+function sequence(checks: ItemCheck[]): ItemCheck {
+  if (checks.length === 0) return NOTHING;
+  if (checks.length === 1) return checks[0] as ItemCheck;
+  return (run, value, type, expr) => {
+    for (let i = 0; i < checks.length; i++) (checks[i] as ItemCheck)(run, value, type, expr);
+  };
+}
+
+/** The element within its parent object: cardinality, then each of its values, then the slices. */
+function compileElement(node: ConstraintNode): ElementCheck {
+  const item = compileItem(node);
+  const counted = node.min !== undefined || node.max !== undefined;
+  const slicing = node.slicing?.supported ? node.slicing : undefined;
+  if (slicing !== undefined) {
+    const slices = slicing.slices.map((s) => compileItem(s.node));
+    return (run, obj, expr) => {
+      if (counted) checkCount(run, node, countItems(node, obj), expr);
+      const items = collect(node, obj, expr);
+      for (const it of items) item(run, it.value, it.type, it.expr);
+      checkSlices(run, node, slicing, slices, items, expr);
+    };
+  }
+  if (item === NOTHING) return (run, obj, expr) => checkCount(run, node, countItems(node, obj), expr);
+  return (run, obj, expr) => {
+    if (counted) checkCount(run, node, countItems(node, obj), expr);
+    eachItem(node, obj, expr, run, item);
+  };
+}
+
+/** Calls `check` on every value of the element in `obj` (a primitive present through `_key` only has no value). */
+function eachItem(node: ConstraintNode, obj: Json, expr: At, run: Run, check: ItemCheck): void {
+  for (let k = 0; k < node.keys.length; k++) {
+    const [key, type, shadow] = node.keys[k] as readonly [string, string, string];
+    const main = obj[key];
+    const present = main ?? obj[shadow];
+    if (Array.isArray(present)) {
+      for (let i = 0; i < present.length; i++) check(run, Array.isArray(main) ? main[i] : undefined, type, new Step(expr, key, i));
+    } else if (present !== undefined) check(run, main, type, new Step(expr, key));
+  }
 }
 
 /** The items of a sliced element, in instance order (the slices are matched against them). */
@@ -71,24 +171,6 @@ function countItems(node: ConstraintNode, obj: Json): number {
   return n;
 }
 
-function checkElement(run: Run, node: ConstraintNode, obj: Json, expr: At): void {
-  if (node.min !== undefined || node.max !== undefined) checkCount(run, node, countItems(node, obj), expr);
-  if (node.slicing?.supported) {
-    const items = collect(node, obj, expr);
-    for (const item of items) checkItem(run, node, item.value, item.type, item.expr);
-    checkSlices(run, node, node.slicing, items, expr);
-    return;
-  }
-  for (let k = 0; k < node.keys.length; k++) {
-    const [key, type, shadow] = node.keys[k] as readonly [string, string, string];
-    const main = obj[key];
-    const present = main ?? obj[shadow];
-    if (Array.isArray(present)) {
-      for (let i = 0; i < present.length; i++) checkItem(run, node, Array.isArray(main) ? main[i] : undefined, type, new Step(expr, key, i));
-    } else if (present !== undefined) checkItem(run, node, main, type, new Step(expr, key));
-  }
-}
-
 /** `Observation.effective` for `effective[x]`: where a cardinality or slice-count issue points. */
 const whereOf = (node: ConstraintNode, expr: At): At => new Step(expr, node.isChoice ? node.name.slice(0, -3) : node.name);
 
@@ -101,34 +183,6 @@ function checkCount(run: Run, node: ConstraintNode, count: number, expr: At): vo
   }
 }
 
-function checkItem(run: Run, node: ConstraintNode, value: unknown, type: string, expr: At): void {
-  if (node.allowedTypes && !node.allowedTypes.has(type)) {
-    const allowed = [...node.allowedTypes].join(', ');
-    run.issues.error('structure', `${node.id}: type ${type} is not allowed here (allowed: ${allowed})${run.suffix}`, expr);
-  }
-  if (node.resourceTypes !== undefined && isObject(value) && !node.resourceTypes.has(String(value.resourceType))) {
-    const allowed = [...node.resourceTypes].join(', ');
-    run.issues.error('structure', `${node.id}: resource type ${String(value.resourceType)} is not allowed here (allowed: ${allowed})${run.suffix}`, expr);
-  }
-  if (node.typeProfiles !== undefined && !node.types.includes('Extension') && value !== undefined) checkTypeProfiles(run, node, value, expr);
-  if ((node.targetTypes !== undefined || node.targetProfiles !== undefined) && isObject(value)) checkTargets(run, node, value, expr);
-  if (node.fixed !== undefined && !deepEqual(value, node.fixed)) {
-    const text = `${node.id}: value must be exactly ${JSON.stringify(node.fixed)}, found ${value === undefined ? 'no value' : JSON.stringify(value)}`;
-    run.issues.error('value', `${text}${run.suffix}`, expr);
-  }
-  if (node.pattern !== undefined && !containsPattern(value, node.pattern)) {
-    const text = `${node.id}: value must contain the pattern ${JSON.stringify(node.pattern)}`;
-    run.issues.error('value', `${text}${run.suffix}`, expr);
-  }
-  if (node.minValue !== undefined || node.maxValue !== undefined) checkLimits(run, node, value, expr);
-  if (node.alsoRequired !== undefined) for (const vs of node.alsoRequired) checkBinding(run.ctx.valueSets, run.issues, vs, type, value, expr, run.suffix);
-  if (node.binding !== undefined) checkBinding(run.ctx.valueSets, run.issues, node.binding, type, value, expr, run.suffix);
-  if (node.invariants.length > 0) runInvariants(run.issues, node.invariants, value, expr, run.env, run.suffix);
-  if (node.children.length === 0 || !isObject(value)) return;
-  const inner = typeof value.resourceType === 'string' && value !== run.env.resource ? containedRun(run, node, value) : run;
-  for (const child of node.children) checkElement(inner, child, value, expr);
-}
-
 /** Inside a contained resource, %resource is that resource. See: https://hl7.org/fhir/R4/fhirpath.html#variables */
 function containedRun(run: Run, node: ConstraintNode, value: Json): Run {
   const rebase = { from: node.id.replace(/:[^.]+/g, ''), to: String(value.resourceType) };
@@ -136,12 +190,12 @@ function containedRun(run: Run, node: ConstraintNode, value: Json): Run {
   return newRun(run.ctx, run.issues, run.suffix, { resource: value, rootResource: root, rebase, container: indexContainer(value) ?? run.env.container });
 }
 
-function checkSlices(run: Run, node: ConstraintNode, slicing: Slicing, items: Item[], expr: At): void {
+function checkSlices(run: Run, node: ConstraintNode, slicing: Slicing, checks: readonly ItemCheck[], items: Item[], expr: At): void {
   const counts = slicing.slices.map(() => 0);
   for (const item of items) {
     const index = slicing.slices.findIndex((s) => s.match?.(item, run.hooks) === true);
-    const slice = slicing.slices[index];
-    if (slice === undefined) {
+    const check = checks[index];
+    if (check === undefined) {
       if (slicing.rules.rules === 'closed') {
         const text = `${node.id}: this item matches none of the slices (${slicing.slices.map((s) => s.name).join(', ')}) and the slicing is closed`;
         run.issues.error('structure', `${text}${run.suffix}`, item.expr);
@@ -149,7 +203,7 @@ function checkSlices(run: Run, node: ConstraintNode, slicing: Slicing, items: It
       continue;
     }
     counts[index] = (counts[index] ?? 0) + 1;
-    checkItem(run, slice.node, item.value, item.type, item.expr);
+    check(run, item.value, item.type, item.expr);
   }
   slicing.slices.forEach((slice, i) => {
     const count = counts[i] ?? 0;
