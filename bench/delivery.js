@@ -54,7 +54,7 @@ async function signedRequests(devices, first, readings, perRequest, audience) {
     const device = devices[r % devices.length];
     const from = first + r * perRequest;
     const body = Array.from({ length: perRequest }, (_, i) => JSON.stringify(reading(from + i))).join('\n');
-    const token = await signDeviceToken({ privateJwk: device.privateJwk, deviceId: device.id, audience, body, lifetimeSeconds: 600 });
+    const token = await signDeviceToken({ privateJwk: device.privateJwk, deviceId: device.id, audience, body, lifetimeSeconds: 290 }); // the bridge refuses device tokens living over 300 s
     out.push({ from, body, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson', 'content-length': String(Buffer.byteLength(body)) } });
   }
   return out;
@@ -117,21 +117,28 @@ async function loadProcess(job) {
 /** `iomt-bridge sandbox` on free ports with its control API; resolves with the URLs it logs. */
 function startSandbox(jwks) {
   return new Promise((ok, fail) => {
-    const child = spawn(process.execPath, [CLI, 'sandbox', '--fhir-port', '0', '--auth-port', '0', '--faults', '--log-level', 'warn', '--backend-jwks-json', JSON.stringify(jwks)], {
+    const child = spawn(process.execPath, [CLI, 'sandbox', '--fhir-port', '0', '--auth-port', '0', '--faults', '--log-level', 'info', '--backend-jwks-json', JSON.stringify(jwks)], {
       env: withoutIomt(process.env), stdio: ['ignore', 'pipe', 'inherit'],
     });
+    // Its `sandbox listening` line is logged at info (a quieter level would hide it); the request log after it is
+    // drained unread.
     let buffered = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk) => {
+    const onData = (chunk) => {
       buffered += chunk;
       for (const line of buffered.split('\n').slice(0, -1)) {
         try {
           const record = JSON.parse(line);
-          if (record.msg === 'sandbox listening') return ok({ child, ...record });
+          if (record.msg === 'sandbox listening') {
+            child.stdout.off('data', onData);
+            child.stdout.resume();
+            return ok({ child, ...record });
+          }
         } catch { /* not JSON */ }
       }
       buffered = buffered.slice(buffered.lastIndexOf('\n') + 1);
-    });
+    };
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', onData);
     child.once('exit', (code) => fail(new Error(`sandbox exited with ${code}`)));
   });
 }
