@@ -117,25 +117,71 @@ function compileElement(node: ConstraintNode): ElementCheck {
   const item = compileItem(node);
   const counted = node.min !== undefined || node.max !== undefined;
   const slicing = node.slicing?.supported ? node.slicing : undefined;
+  const present = presentKeys(node);
   if (slicing !== undefined) {
     const slices = slicing.slices.map((s) => compileItem(s.node));
     return (run, obj, expr) => {
-      if (counted) checkCount(run, node, countItems(node, obj), expr);
-      const items = collect(node, obj, expr);
+      const range = present(obj);
+      if (counted) checkCount(run, node, countItems(node, obj, range), expr);
+      const items = collect(node, obj, expr, range);
       for (const it of items) item(run, it.value, it.type, it.expr);
       checkSlices(run, node, slicing, slices, items, expr);
     };
   }
-  if (item === NOTHING) return (run, obj, expr) => checkCount(run, node, countItems(node, obj), expr);
+  if (item === NOTHING) return (run, obj, expr) => checkCount(run, node, countItems(node, obj, present(obj)), expr);
   return (run, obj, expr) => {
-    if (counted) checkCount(run, node, countItems(node, obj), expr);
-    eachItem(node, obj, expr, run, item);
+    const range = present(obj);
+    if (counted) checkCount(run, node, countItems(node, obj, range), expr);
+    eachItem(node, obj, expr, run, item, range);
+  };
+}
+
+/**
+ * Which of the element's keys to look at in `obj`, as a range [from, to) of `node.keys`, encoded `from * 65536 + to`
+ * (a number: no array per element).
+ */
+type KeyRange = number;
+const rangeFrom = (r: KeyRange): number => Math.floor(r / 65536);
+const rangeTo = (r: KeyRange): number => r % 65536;
+
+/** Choice elements with at least this many keys are found through the object's own keys rather than by probing. */
+const SCAN_FROM = 6;
+
+/**
+ * A choice element `value[x]` has a key per type (11 in Observation, 50 in Extension) and its `_key` shadows, yet
+ * an object holds a handful of keys and at most one of them (https://hl7.org/fhir/R4/formats.html#choice): looking
+ * the object's keys up in an index of the element's keys replaces probing every one of them. When two of the
+ * element's keys are present (an invalid instance), the whole range is walked in definition order, as before, so
+ * the issues and their order do not change. Reading `obj[key]` also sees inherited properties: the index is not
+ * used when a key names one of Object.prototype (none of R4 does), and `for…in` sees inherited enumerable ones.
+ */
+function presentKeys(node: ConstraintNode): (obj: Json) => KeyRange {
+  const { keys } = node;
+  const all: KeyRange = keys.length;
+  if (!node.isChoice || keys.length < SCAN_FROM || keys.length >= 65536 || keys.some(([k, , s]) => k in Object.prototype || s in Object.prototype)) {
+    return () => all;
+  }
+  const index = new Map<string, number>();
+  keys.forEach(([key, , shadow], i) => {
+    if (!index.has(key)) index.set(key, i);
+    if (!index.has(shadow)) index.set(shadow, i);
+  });
+  if (index.size !== 2 * keys.length) return () => all; // a key repeated: keep the plain walk
+  return (obj) => {
+    let found = -1;
+    for (const k in obj) {
+      const i = index.get(k);
+      if (i === undefined || i === found) continue;
+      if (found >= 0) return all; // several: the ordered walk over every key decides
+      found = i;
+    }
+    return found < 0 ? 0 : found * 65536 + found + 1;
   };
 }
 
 /** Calls `check` on every value of the element in `obj` (a primitive present through `_key` only has no value). */
-function eachItem(node: ConstraintNode, obj: Json, expr: At, run: Run, check: ItemCheck): void {
-  for (let k = 0; k < node.keys.length; k++) {
+function eachItem(node: ConstraintNode, obj: Json, expr: At, run: Run, check: ItemCheck, range: KeyRange): void {
+  for (let k = rangeFrom(range), to = rangeTo(range); k < to; k++) {
     const [key, type, shadow] = node.keys[k] as readonly [string, string, string];
     const main = obj[key];
     const present = main ?? obj[shadow];
@@ -146,9 +192,9 @@ function eachItem(node: ConstraintNode, obj: Json, expr: At, run: Run, check: It
 }
 
 /** The items of a sliced element, in instance order (the slices are matched against them). */
-function collect(node: ConstraintNode, obj: Json, expr: At): Item[] {
+function collect(node: ConstraintNode, obj: Json, expr: At, range: KeyRange): Item[] {
   const items: Item[] = [];
-  for (let k = 0; k < node.keys.length; k++) {
+  for (let k = rangeFrom(range), to = rangeTo(range); k < to; k++) {
     const [key, type, shadow] = node.keys[k] as readonly [string, string, string];
     const main = obj[key];
     const present = main ?? obj[shadow]; // a primitive may be present through its extensions only
@@ -160,9 +206,9 @@ function collect(node: ConstraintNode, obj: Json, expr: At): Item[] {
 }
 
 /** How many items the element has in `obj` (array items, or one), counting primitives present through `_key` only. */
-function countItems(node: ConstraintNode, obj: Json): number {
+function countItems(node: ConstraintNode, obj: Json, range: KeyRange): number {
   let n = 0;
-  for (let k = 0; k < node.keys.length; k++) {
+  for (let k = rangeFrom(range), to = rangeTo(range); k < to; k++) {
     const keys = node.keys[k] as readonly [string, string, string];
     const present = obj[keys[0]] ?? obj[keys[2]];
     if (Array.isArray(present)) n += present.length;

@@ -1,5 +1,5 @@
 import { Step } from '../../src/validation/issues';
-import { changed, errors, fixture, summary, validate } from './helpers';
+import { changed, errors, fixture, summary, validate, type Json } from './helpers';
 
 // The hot path builds locations lazily and tests choice elements without Object.keys; these pin both to the
 // meaning they replace (FHIRPath `x.exists()` for `x[x]`, and the issue expression text).
@@ -41,5 +41,56 @@ describe('validation hot path', () => {
     expect(summary(validate(both)).some((s) => s.includes('obs-6'))).toBe(true);
     expect(summary(validate(only)).some((s) => s.includes('obs-6'))).toBe(false);
     expect(errors(validate(fixture('observation-heart-rate')))).toEqual([]);
+  });
+
+  // The profile pass finds a choice element's value through the object's own keys (profile-check.ts presentKeys);
+  // these pin what the walk over every key of value[x] reported: the value, a `_value` shadow alone, two values.
+  describe('profile pass over value[x]', () => {
+    const HR = 'http://hl7.org/fhir/StructureDefinition/heartrate';
+    const notAllowed = (key: string): string[] => [
+      `error structure Observation.${key}: Observation.value[x]: type string is not allowed here (allowed: Quantity) (profile ${HR})`,
+      `error structure Observation.${key}: Observation.value[x]: this item matches none of the slices (valueQuantity) and the slicing is closed (profile ${HR})`,
+    ];
+
+    it('reports a value of a type the profile does not allow', () => {
+      const r = changed('observation-heart-rate', (o) => {
+        delete o.valueQuantity;
+        o.valueString = '72';
+      });
+      expect(summary(validate(r))).toEqual(notAllowed('valueString'));
+    });
+
+    it('sees a primitive value present only through its _value shadow', () => {
+      const r = changed('observation-heart-rate', (o) => {
+        delete o.valueQuantity;
+        o._valueString = { extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason', valueCode: 'unknown' }] };
+      });
+      const out = summary(validate(r));
+      expect(out.slice(1)).toEqual(notAllowed('valueString'));
+      expect(out[0]).toContain('vs-2');
+    });
+
+    it('checks each of two values, in definition order, after the base error', () => {
+      const r = changed('observation-heart-rate', (o) => {
+        o.valueString = '72';
+      });
+      expect(summary(validate(r))).toEqual([
+        'error structure Observation.valueString: Only one of valueQuantity and valueString may be present: value[x] takes a single value',
+        ...notAllowed('valueString'),
+      ]);
+    });
+
+    it('checks an extension value[x] (50 types) against the extension definition', () => {
+      const ordinal = (value: Json): Json =>
+        changed('observation-heart-rate', (o) => {
+          o.valueQuantity.extension = [{ url: 'http://hl7.org/fhir/StructureDefinition/ordinalValue', ...value }];
+        });
+      const typeError = (o: Json): string[] => summary(validate(o)).filter((s) => s.includes('Extension.value[x]'));
+      expect(typeError(ordinal({ valueDecimal: 2 }))).toEqual([]);
+      expect(typeError(ordinal({ valueString: '2' }))).toEqual([
+        'error structure Observation.valueQuantity.extension[0].valueString: Extension.value[x]: type string is not allowed here (allowed: decimal) (profile http://hl7.org/fhir/StructureDefinition/ordinalValue)',
+      ]);
+      expect(typeError(ordinal({ valueDecimal: 2, valueString: '2' }))).toHaveLength(1);
+    });
   });
 });
