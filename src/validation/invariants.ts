@@ -38,7 +38,24 @@ export interface CompiledInvariant {
 type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const has = (v: Json, key: string): boolean => v[key] !== undefined || v[`_${key}`] !== undefined;
+/**
+ * `key.exists()`: the value, or its `_key` shadow (https://hl7.org/fhir/R4/json.html#primitive). The shadow name is
+ * made once per key, not per call: a string built on each call is hashed on each lookup (hot: ext-1 runs on
+ * every extension).
+ */
+const exists = (key: string): ((v: Json) => boolean) => {
+  const shadow = `_${key}`;
+  return (v) => v[key] !== undefined || v[shadow] !== undefined;
+};
+const hasExtension = exists('extension');
+const hasDataAbsentReason = exists('dataAbsentReason');
+const hasLow = exists('low');
+const hasHigh = exists('high');
+const hasText = exists('text');
+const hasComponent = exists('component');
+const hasMember = exists('hasMember');
+const hasContentType = exists('contentType');
+const hasSystem = exists('system');
 /** `x.exists()` for a choice element `x[x]`: any key `x` + an upper-case type name. */
 function hasChoice(v: Json, prefix: string): boolean {
   for (const k in v) {
@@ -51,28 +68,28 @@ const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined 
 
 const NATIVE: Readonly<Record<string, (value: unknown, env: InvariantEnv) => boolean>> = {
   // extension.exists() != value.exists()
-  'ext-1': (v) => !isObject(v) || has(v, 'extension') !== hasChoice(v, 'value'),
+  'ext-1': (v) => !isObject(v) || hasExtension(v) !== hasChoice(v, 'value'),
   // dataAbsentReason.empty() or value.empty()
-  'obs-6': (v) => !isObject(v) || !(has(v, 'dataAbsentReason') && hasChoice(v, 'value')),
+  'obs-6': (v) => !isObject(v) || !(hasDataAbsentReason(v) && hasChoice(v, 'value')),
   // value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty()
   'obs-7': (v) => !isObject(v) || !hasChoice(v, 'value') || !componentRepeatsCode(v),
   // low.exists() or high.exists() or text.exists()
-  'obs-3': (v) => !isObject(v) || has(v, 'low') || has(v, 'high') || has(v, 'text'),
+  'obs-3': (v) => !isObject(v) || hasLow(v) || hasHigh(v) || hasText(v),
   // ($this as dateTime).toString().length() >= 8  — a dateTime effective[x] must be precise to the day
   'vs-1': (v) => typeof v !== 'string' || v.length >= 8,
   // (component.empty() and hasMember.empty()) implies (dataAbsentReason.exists() or value.exists())
   'vs-2': (v) =>
-    !isObject(v) || has(v, 'component') || has(v, 'hasMember') || has(v, 'dataAbsentReason') || hasChoice(v, 'value'),
+    !isObject(v) || hasComponent(v) || hasMember(v) || hasDataAbsentReason(v) || hasChoice(v, 'value'),
   // value.exists() or dataAbsentReason.exists()
-  'vs-3': (v) => !isObject(v) || hasChoice(v, 'value') || has(v, 'dataAbsentReason'),
+  'vs-3': (v) => !isObject(v) || hasChoice(v, 'value') || hasDataAbsentReason(v),
   // code.empty() or system.exists()
   'qty-3': (v) => !isObject(v) || v.code === undefined || v.system !== undefined,
   // comparator.empty()  (SimpleQuantity)
   'sqty-1': (v) => !isObject(v) || v.comparator === undefined,
   // data.empty() or contentType.exists()
-  'att-1': (v) => !isObject(v) || v.data === undefined || has(v, 'contentType'),
+  'att-1': (v) => !isObject(v) || v.data === undefined || hasContentType(v),
   // value.empty() or system.exists()
-  'cpt-2': (v) => !isObject(v) || v.value === undefined || has(v, 'system'),
+  'cpt-2': (v) => !isObject(v) || v.value === undefined || hasSystem(v),
   // contained.contained.empty()
   'dom-2': (v) => containedOf(v).every((c) => c.contained === undefined),
   // every contained resource is referenced from the resource ('#id'), or refers to its container ('#')
@@ -153,6 +170,8 @@ function componentRepeatsCode(obs: Json): boolean {
 /** FHIRPath equality of two Codings: same properties, same values. */
 function sameCoding(a: unknown, b: unknown): boolean {
   if (!isObject(a) || !isObject(b)) return false;
+  // Nearly every pair differs in code: a string code of `a` unlike `b`'s decides it without serialising anything.
+  if (typeof a.code === 'string' && a.code !== b.code && Object.hasOwn(a, 'code')) return false;
   const ka = Object.keys(a);
   return ka.length === Object.keys(b).length && ka.every((k) => JSON.stringify(a[k]) === JSON.stringify(b[k]));
 }
@@ -196,8 +215,17 @@ function eitherExists(expression: string): InvariantTest | undefined {
   const m = EITHER_EXISTS.exec(expression.trim());
   if (m === null) return undefined;
   const [a, b] = [m[1] as string, m[2] as string];
-  const present = (v: Json, name: string): boolean => has(v, name) || Object.keys(v).some((k) => k.startsWith(name) && CHOICE_SUFFIXES.has(k.slice(name.length)));
-  return (v) => !isObject(v) || present(v, a) || present(v, b);
+  const present = (name: string): ((v: Json) => boolean) => {
+    const plain = exists(name);
+    // an own key `name` + a datatype (`valueQuantity`), as Object.keys would list it, without making the array
+    return (v) => {
+      if (plain(v)) return true;
+      for (const k in v) if (k.startsWith(name) && CHOICE_SUFFIXES.has(k.slice(name.length)) && Object.hasOwn(v, k)) return true;
+      return false;
+    };
+  };
+  const [hasA, hasB] = [present(a), present(b)];
+  return (v) => !isObject(v) || hasA(v) || hasB(v);
 }
 
 function viaFhirPath(c: ElementDefinitionConstraint, path: string): InvariantTest | undefined {

@@ -32,19 +32,52 @@ export function narrativeElementsOk(div: unknown): boolean {
     if (first === 47) j++;
     let k = j;
     while (k < div.length && isNameChar(div.charCodeAt(k))) k++;
-    if (!ELEMENTS.has(div.slice(j, k).toLowerCase())) return false;
+    if (!allowedElement(div, j, k)) return false;
     const end = div.indexOf('>', k);
     if (end < 0) return false;
-    if (end > k + 2 && !attributesOk(div.slice(k, end))) return false;
+    if (end > k + 2 && mayBeActive(div, k, end) && !attributesOk(div.slice(k, end))) return false;
     i = div.indexOf('<', end);
   }
   return true;
 }
 
+/** The allowed names by first letter (`a` = 0), so a tag name is matched in place: no string made per tag. */
+const BY_FIRST: readonly (readonly string[])[] = Array.from({ length: 26 }, (_, i) => [...ELEMENTS].filter((e) => e.charCodeAt(0) === 97 + i));
+
+/**
+ * Whether the tag name `div[from, to)` is an allowed element, ignoring ASCII case (the name holds only name
+ * characters, so this is `ELEMENTS.has(name.toLowerCase())`; `| 32` lowers an ASCII letter and leaves the
+ * digits of `h1`…`h6` as they are).
+ */
+function allowedElement(div: string, from: number, to: number): boolean {
+  const first = (div.charCodeAt(from) | 32) - 97;
+  const names = first >= 0 && first < 26 ? BY_FIRST[first] : undefined;
+  if (names === undefined || to <= from) return false;
+  for (const name of names) {
+    if (name.length !== to - from) continue;
+    let i = 1;
+    while (i < name.length && (div.charCodeAt(from + i) | 32) === name.charCodeAt(i)) i++;
+    if (i === name.length) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether the attributes in `div[from, to)` contain `on` or `script:`, in any case, without making a lowered copy:
+ * only then can they hold an event handler or a script URL, and are they parsed. ASCII folding is enough: no
+ * other character lowers to one of these letters (only U+0130 and U+212A lower to ASCII, to `i̇` and `k`).
+ */
+function mayBeActive(div: string, from: number, to: number): boolean {
+  for (let i = from; i < to - 1; i++) {
+    const c = div.charCodeAt(i) | 32;
+    if (c === 111 && (div.charCodeAt(i + 1) | 32) === 110) return true; // on
+    if (c === 115 && i + 7 <= to && div.substr(i, 7).toLowerCase() === 'script:') return true;
+  }
+  return false;
+}
+
 /** No event handlers (`on…`) and no script URLs; other attributes are formatting. */
 function attributesOk(attrs: string): boolean {
-  const lower = attrs.toLowerCase();
-  if (!lower.includes('on') && !lower.includes('script:')) return true;
   for (const a of attrs.matchAll(ATTRIBUTE)) {
     const name = (a[1] ?? '').toLowerCase();
     const value = (a[2] ?? '').slice(1, -1).trim().toLowerCase();

@@ -58,14 +58,23 @@ function declaredLoincCodes(sd: StructureDefinition): string[] {
   return out;
 }
 
-/** Profiles to apply: automatic vital-signs ones, `meta.profile`, and those asked for by the caller. */
+/**
+ * Profiles to apply: automatic vital-signs ones, `meta.profile`, and those asked for by the caller; without the
+ * `|version`, each once, in that order. Built in one small array (runs once per validation).
+ */
 export function requestedProfiles(resource: Json, vitals: VitalSignsMap, extra: readonly string[] | undefined): string[] {
   const urls: string[] = [];
-  if (resource.resourceType === 'Observation') urls.push(...autoProfiles(resource, vitals));
+  if (resource.resourceType === 'Observation') autoProfiles(resource, vitals, urls);
   const meta = resource.meta;
-  if (isObject(meta) && Array.isArray(meta.profile)) for (const p of meta.profile) if (typeof p === 'string') urls.push(p);
-  urls.push(...(extra ?? []));
-  return [...new Set(urls.map((u) => u.split('|')[0] ?? u))];
+  if (isObject(meta) && Array.isArray(meta.profile)) for (const p of meta.profile) if (typeof p === 'string') addOnce(urls, p);
+  if (extra !== undefined) for (const p of extra) addOnce(urls, p);
+  return urls;
+}
+
+function addOnce(urls: string[], url: string): void {
+  const bar = url.indexOf('|');
+  const plain = bar < 0 ? url : url.slice(0, bar);
+  if (!urls.includes(plain)) urls.push(plain);
 }
 
 /**
@@ -74,17 +83,15 @@ export function requestedProfiles(resource: Json, vitals: VitalSignsMap, extra: 
  */
 const SNOMED_VITALS: Readonly<Record<string, string>> = { '276885007': 'http://hl7.org/fhir/StructureDefinition/bodytemp' };
 
-function autoProfiles(obs: Json, vitals: VitalSignsMap): string[] {
+function autoProfiles(obs: Json, vitals: VitalSignsMap, urls: string[]): void {
   const codings = isObject(obs.code) && Array.isArray(obs.code.coding) ? obs.code.coding : [];
-  const urls: string[] = [];
   for (const c of codings) {
     const snomed = isObject(c) && c.system === 'http://snomed.info/sct' && typeof c.code === 'string' ? SNOMED_VITALS[c.code] : undefined;
-    if (snomed !== undefined) urls.push(snomed);
+    if (snomed !== undefined) addOnce(urls, snomed);
     if (!isObject(c) || c.system !== LOINC || typeof c.code !== 'string') continue;
     const url = vitals.byCode.get(c.code) ?? (vitals.generic.has(c.code) ? VITAL_SIGNS_URL : undefined);
-    if (url !== undefined) urls.push(url);
+    if (url !== undefined) addOnce(urls, url);
   }
-  return urls;
 }
 
 /** Drops a profile when a more specific one that derives from it is applied too (its snapshot includes it). */
