@@ -35,12 +35,15 @@ export function compilePrimitives(sds: Iterable<StructureDefinition>): Map<strin
 function checkFor(type: string, regex: { test(v: string): boolean } | undefined, maxLength: number | undefined): PrimitiveCheck {
   if (type === 'boolean') return (v) => (typeof v === 'boolean' ? undefined : wrongJson('boolean'));
   if (NUMERIC.has(type)) return (v) => checkNumber(type, v);
+  // Decided once per type, not per value (hot: every primitive of every resource comes here).
+  const dated = DATED.has(type);
+  const limit = maxLength ?? Infinity;
   return (v) => {
     if (typeof v !== 'string') return wrongJson('string');
     if (v.length === 0) return bad('must not be an empty string');
-    if (maxLength !== undefined && v.length > maxLength) return bad(`is longer than ${maxLength} characters`);
+    if (v.length > limit) return bad(`is longer than ${limit} characters`);
     if (regex !== undefined && !regex.test(v)) return bad(`'${clip(v)}' is not a valid ${type}`);
-    if (DATED.has(type) && !realDate(v)) return bad(`'${clip(v)}' is not a valid ${type} (no such day)`);
+    if (dated && !realDate(v)) return bad(`'${clip(v)}' is not a valid ${type} (no such day)`);
     return undefined;
   };
 }
@@ -60,20 +63,73 @@ const bad = (text: string): PrimitiveProblem => ({ code: 'value', text });
 /** The R4 regexes accept 2021-02-31; reject days the month does not have (Gregorian leap years). */
 function realDate(v: string): boolean {
   if (v.length < 10) return true;
-  const year = Number(v.slice(0, 4));
-  const month = Number(v.slice(5, 7));
-  const day = Number(v.slice(8, 10));
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  const last = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-  return day <= last;
+  const year = digits(v, 0, 4);
+  const month = digits(v, 5, 7);
+  const day = digits(v, 8, 10);
+  if (year < 0 || month < 0 || day < 0) return realDateSlow(v);
+  return day <= lastDay(year, month);
 }
 
-/** The R4 `string` regex admits every character but vertical tab and form feed: test for those directly (hot path). */
-const STRING_REGEX = '[ \\r\\n\\t\\S]+';
+/** The number written in `v[from, to)` when it is all ASCII digits, else -1 (no substring made). */
+function digits(v: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = v.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/** The same, for what is not written in digits (a lexical form the type's regex let through, if any). */
+function realDateSlow(v: string): boolean {
+  return Number(v.slice(8, 10)) <= lastDay(Number(v.slice(0, 4)), Number(v.slice(5, 7)));
+}
+
+function lastDay(year: number, month: number): number {
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/**
+ * Hand-written tests for the R4 regexes met on nearly every element, keyed by the pattern text itself (so another
+ * pattern never gets them), each accepting exactly what the regex (with Java's `\s`, see javaWhitespace) accepts.
+ * `string` / `markdown` admit every character but vertical tab and form feed; `uri` / `url` / `canonical` any
+ * without whitespace; `code` no leading, trailing or doubled whitespace; `id` 1–64 of `A-Za-z0-9-.`.
+ * See: https://hl7.org/fhir/R4/datatypes.html#primitive (the `Regex` column).
+ */
+const NATIVE_REGEX: Readonly<Record<string, (v: string) => boolean>> = {
+  '[ \\r\\n\\t\\S]+': (v) => v.length > 0 && !v.includes('\v') && !v.includes('\f'),
+  '\\S*': (v) => {
+    for (let i = 0; i < v.length; i++) if (isJavaSpace(v.charCodeAt(i))) return false;
+    return true;
+  },
+  '[^\\s]+(\\s[^\\s]+)*': (v) => {
+    if (v.length === 0 || isJavaSpace(v.charCodeAt(0)) || isJavaSpace(v.charCodeAt(v.length - 1))) return false;
+    for (let i = 1; i < v.length; i++) if (isJavaSpace(v.charCodeAt(i)) && isJavaSpace(v.charCodeAt(i - 1))) return false;
+    return true;
+  },
+  '[A-Za-z0-9\\-\\.]{1,64}': (v) => {
+    if (v.length === 0 || v.length > 64) return false;
+    for (let i = 0; i < v.length; i++) if (!isIdChar(v.charCodeAt(i))) return false;
+    return true;
+  },
+};
+
+/** Java's `\s`: space, tab, line feed, vertical tab, form feed, carriage return. */
+const isJavaSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
+const isIdChar = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 45 || c === 46;
+
 function compileRegex(pattern: string): { test(v: string): boolean } {
-  if (pattern === STRING_REGEX) return { test: (v) => !v.includes('\v') && !v.includes('\f') };
+  const native = NATIVE_REGEX[pattern];
+  if (native !== undefined && Object.hasOwn(NATIVE_REGEX, pattern)) return { test: native };
   return new RegExp(`^(?:${javaWhitespace(pattern)})$`);
 }
+
+/** The regex the R4 `pattern` compiles to, without the hand-written shortcut (for tests comparing the two). */
+export const regexOf = (pattern: string): RegExp => new RegExp(`^(?:${javaWhitespace(pattern)})$`);
+/** The hand-written test for `pattern`, if there is one (for tests comparing it with the regex). */
+export const nativeTestOf = (pattern: string): ((v: string) => boolean) | undefined => (Object.hasOwn(NATIVE_REGEX, pattern) ? NATIVE_REGEX[pattern] : undefined);
 
 /**
  * The R4 regexes are written for Java, where `\s` / `\S` mean ASCII whitespace only; in JavaScript they include
