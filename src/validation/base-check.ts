@@ -103,6 +103,7 @@ function checkProperty(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop
   if (!Array.isArray(value)) {
     if (el.isArray) issues.error('structure', `'${key}' must be a JSON array (maximum cardinality ${el.max})`, new Step(expr, key));
     else if (value === null) issues.error('structure', `'${key}' must not be null`, new Step(expr, key));
+    else if (prop.primitive) checkPrimitive(ctx, issues, env, prop, value, expr, key, -1);
     else checkItem(ctx, issues, env, prop, value, new Step(expr, key), site);
     return;
   }
@@ -124,16 +125,15 @@ function checkProperty(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop
   }
   for (let i = 0; i < value.length; i++) {
     const item: unknown = value[i];
-    if (item !== null) checkItem(ctx, issues, env, prop, item, new Step(expr, key, i), site);
-    else if (partnerItems?.[i] == null) issues.error('structure', `'${key}' has a null item with no counterpart`, new Step(expr, key, i));
+    if (item === null) {
+      if (partnerItems?.[i] == null) issues.error('structure', `'${key}' has a null item with no counterpart`, new Step(expr, key, i));
+    } else if (prop.primitive) checkPrimitive(ctx, issues, env, prop, item, expr, key, i);
+    else checkItem(ctx, issues, env, prop, item, new Step(expr, key, i), site);
   }
 }
 
+/** A complex value (a primitive goes to checkPrimitive). */
 function checkItem(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop: PropRule, item: unknown, at: At, site: ExtensionSite): void {
-  if (prop.primitive) {
-    checkPrimitive(ctx, issues, env, prop, item, at);
-    return;
-  }
   const el = prop.element;
   if (!isObject(item)) {
     issues.error('structure', `${el.path} (${prop.type}) must be a JSON object`, at);
@@ -165,17 +165,37 @@ function checkItem(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop: Pr
   if (el.invariants.length > 0) runInvariants(issues, el.invariants, item, at, env);
 }
 
-function checkPrimitive(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop: PropRule, item: unknown, at: At): void {
+/**
+ * A primitive value at `parent.key` (`[index]` when >= 0). Primitives are most of the values of a resource and
+ * nearly all are valid: the location is made only when an issue may be reported or a binding or invariant needs it.
+ */
+function checkPrimitive(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop: PropRule, item: unknown, parent: At, key: string, index: number): void {
   const el = prop.element;
-  const problem = ctx.primitives.get(prop.type)?.(item);
+  const problem = primitiveCheck(ctx, prop)?.(item);
   if (problem !== undefined) {
-    issues.error(problem.code, `${el.path} (${prop.type}) ${problem.text}`, at);
+    issues.error(problem.code, `${el.path} (${prop.type}) ${problem.text}`, new Step(parent, key, index));
     return;
   }
-  if (ctx.options.securityChecks === true || ctx.options.forbidExampleUrls === true) checkOptional(ctx, issues, prop.type, item, at);
+  const optional = ctx.options.securityChecks === true || ctx.options.forbidExampleUrls === true;
+  if (!optional && el.binding === undefined && el.extensible === undefined && el.invariants.length === 0) return;
+  const at = new Step(parent, key, index);
+  if (optional) checkOptional(ctx, issues, prop.type, item, at);
   if (el.binding !== undefined) checkBinding(ctx.valueSets, issues, el.binding, prop.type, item, at);
   else if (el.extensible !== undefined) checkBinding(ctx.valueSets, issues, el.extensible, prop.type, item, at, '', 'warning');
   if (el.invariants.length > 0) runInvariants(issues, el.invariants, item, at, env);
+}
+
+/**
+ * The lexical check of the property's primitive type, looked up once per property and kept on it (a property
+ * belongs to the models of one validator, whose primitives never change; `null`: the type has none).
+ */
+function primitiveCheck(ctx: BaseContext, prop: PropRule): PrimitiveCheck | undefined {
+  let check = prop.primitiveCheck;
+  if (check === undefined) {
+    check = ctx.primitives.get(prop.type) ?? null;
+    prop.primitiveCheck = check;
+  }
+  return check ?? undefined;
 }
 
 /** Some own property other than `id` (the same as counting Object.keys, without making the array). */

@@ -33,9 +33,19 @@ export function narrativeElementsOk(div: unknown): boolean {
     let k = j;
     while (k < div.length && isNameChar(div.charCodeAt(k))) k++;
     if (!allowedElement(div, j, k)) return false;
-    const end = div.indexOf('>', k);
-    if (end < 0) return false;
-    if (end > k + 2 && mayBeActive(div, k, end) && !attributesOk(div.slice(k, end))) return false;
+    // To the end of the tag, noting on the way whether its attributes may be active (see attributesOk).
+    let end = k;
+    let active = false;
+    for (; end < div.length; end++) {
+      const x = div.charCodeAt(end);
+      if (x === 62) break; // `>`
+      if (active) continue;
+      const c = x | 32; // an ASCII letter in lower case
+      if (c === 110) active = end > k && (div.charCodeAt(end - 1) | 32) === 111; // `on`
+      else if (c === 115) active = div.substr(end, 7).toLowerCase() === 'script:';
+    }
+    if (end >= div.length) return false;
+    if (active && end > k + 2 && !attributesOk(div.slice(k, end))) return false;
     i = div.indexOf('<', end);
   }
   return true;
@@ -63,20 +73,10 @@ function allowedElement(div: string, from: number, to: number): boolean {
 }
 
 /**
- * Whether the attributes in `div[from, to)` contain `on` or `script:`, in any case, without making a lowered copy:
- * only then can they hold an event handler or a script URL, and are they parsed. ASCII folding is enough: no
- * other character lowers to one of these letters (only U+0130 and U+212A lower to ASCII, to `i̇` and `k`).
+ * No event handlers (`on…`) and no script URLs; other attributes are formatting. Called only for attributes that
+ * contain `on` or `script:` in any case (the same as lowering them first: no other character lowers to one of
+ * these letters), which is then parsed.
  */
-function mayBeActive(div: string, from: number, to: number): boolean {
-  for (let i = from; i < to - 1; i++) {
-    const c = div.charCodeAt(i) | 32;
-    if (c === 111 && (div.charCodeAt(i + 1) | 32) === 110) return true; // on
-    if (c === 115 && i + 7 <= to && div.substr(i, 7).toLowerCase() === 'script:') return true;
-  }
-  return false;
-}
-
-/** No event handlers (`on…`) and no script URLs; other attributes are formatting. */
 function attributesOk(attrs: string): boolean {
   for (const a of attrs.matchAll(ATTRIBUTE)) {
     const name = (a[1] ?? '').toLowerCase();

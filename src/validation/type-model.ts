@@ -1,5 +1,6 @@
 import type { ElementDefinition, ElementDefinitionType, StructureDefinition } from 'fhir/r4';
 import { compileInvariants, type CompiledInvariant } from './invariants';
+import type { PrimitiveCheck } from './primitives';
 
 /**
  * A base type (resource, datatype or backbone element) compiled from its snapshot into a lookup table keyed by
@@ -59,6 +60,8 @@ export interface PropRule {
    */
   model?: TypeModel;
   holdsResource?: boolean;
+  /** The lexical check of a primitive's type, kept here on first use by the base pass (`null`: none). */
+  primitiveCheck?: PrimitiveCheck | null;
 }
 
 const FHIR_TYPE_EXT = 'http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type';

@@ -43,6 +43,18 @@ describe('validation hot path', () => {
     expect(errors(validate(fixture('observation-heart-rate')))).toEqual([]);
   });
 
+  it('points a primitive issue at the item, made only when reported (value, binding, array index)', () => {
+    const bad = changed('observation-heart-rate', (o) => {
+      o.status = 'bogus';
+      o.meta = { profile: ['http://hl7.org/fhir/StructureDefinition/heartrate', 'not a uri'] };
+      o.effectiveDateTime = '2021-02-30';
+    });
+    const out = summary(validate(bad));
+    expect(out).toContainEqual(expect.stringMatching(/^error code-invalid Observation\.status: The code 'bogus'/));
+    expect(out).toContain("error value Observation.meta.profile[1]: Meta.profile (canonical) 'not a uri' is not a valid canonical");
+    expect(out).toContainEqual(expect.stringMatching(/^error value Observation\.effectiveDateTime: .*no such day/));
+  });
+
   // The profile pass finds a choice element's value through the object's own keys (profile-check.ts presentKeys);
   // these pin what the walk over every key of value[x] reported: the value, a `_value` shadow alone, two values.
   describe('profile pass over value[x]', () => {
