@@ -35,8 +35,9 @@ export function compileEngines(
   };
 }
 
-export function openStore(config: Pick<Config, 'store' | 'sqliteFile'>): Store {
-  return openSqliteStore({ file: config.sqliteFile });
+/** `serving`: the long-running bridge, whose hot writes go to a writer thread (CLI commands need none). */
+export function openStore(config: Pick<Config, 'store' | 'sqliteFile'>, serving = false): Store {
+  return openSqliteStore({ file: config.sqliteFile, writerThread: serving });
 }
 
 /**
@@ -104,7 +105,7 @@ export interface RunningBridge {
 /** The composition root: config in, a listening bridge out. Everything below is built here and passed down. */
 export async function startBridge(initial: Config, logger: Logger = createLogger(initial)): Promise<RunningBridge> {
   const engines = compileEngines(initial);
-  const store = openStore(initial);
+  const store = openStore(initial, true);
   // Hot reload: a changed mapping file is recompiled and swapped in; a broken one is refused, the old set stays.
   const watcher = watchMappings(initial.mappingsDir, {
     initial: engines.mappings,

@@ -99,25 +99,26 @@ function entryOf(fullUrl: string, resource: Device | Observation): BundleEntry {
   return { fullUrl, resource: withoutLocalIdentity(resource), request };
 }
 
+// The copies below are shallow on purpose: only top-level fields are replaced or dropped, never a nested
+// object changed in place, so the caller's resource stays as it was (a deep clone per entry cost more than
+// the rest of the bundle).
+
 /** The EHR assigns its own ids and versions; only the declared profiles travel. */
 function withoutLocalIdentity<T extends Device | Observation>(resource: T): T {
-  const copy = structuredClone(resource);
-  delete copy.id;
-  const profile = copy.meta?.profile;
-  delete copy.meta;
-  if (profile !== undefined && profile.length > 0) copy.meta = { profile };
-  return copy;
+  const { id: _id, meta, ...rest } = resource;
+  const profile = meta?.profile;
+  return (profile !== undefined && profile.length > 0 ? { ...rest, meta: { profile: [...profile] } } : rest) as T;
 }
 
 function pushedDevice(device: Device, ehrPatient: string | undefined): Device {
-  const copy = structuredClone(device);
+  const copy: Device = { ...device };
   if (ehrPatient !== undefined) copy.patient = { reference: ehrPatient };
   else delete copy.patient;
   return copy;
 }
 
 function pushedObservation(obs: Observation, ehrPatient: string | undefined, fullUrls: ReadonlyMap<string, string>): Observation {
-  const copy = structuredClone(obs);
+  const copy: Observation = { ...obs };
   if (ehrPatient !== undefined) copy.subject = { reference: ehrPatient };
   const device = copy.device?.reference;
   if (device !== undefined) {

@@ -118,7 +118,7 @@ async function verifyWithRegistryKey(
   options: AuthenticateDeviceOptions,
   nowMs: number,
 ): Promise<JWTPayload> {
-  const key = await importJWK(publicPart(device), 'ES256');
+  const key = await registryKey(publicPart(device));
   try {
     const { payload } = await jwtVerify(token, key, {
       algorithms: ['ES256'],
@@ -134,8 +134,31 @@ async function verifyWithRegistryKey(
   }
 }
 
+type PublicEcJwk = { kty: string; crv: string; x: string; y: string };
+type VerifyKey = Awaited<ReturnType<typeof importJWK>>;
+
+/** Imported registry keys by their own coordinates: importing is a fair share of a request's cost otherwise. */
+const importedKeys = new Map<string, Promise<VerifyKey>>();
+const MAX_IMPORTED_KEYS = 10_000;
+
+/**
+ * The registry key, imported once. Keyed by the key material itself, so a device registered again with a new
+ * key gets the new one; whether the device may still send (revocation) is read from the registry every time.
+ */
+function registryKey(jwk: PublicEcJwk): Promise<VerifyKey> {
+  const id = `${jwk.x}.${jwk.y}`;
+  let key = importedKeys.get(id);
+  if (key === undefined) {
+    if (importedKeys.size >= MAX_IMPORTED_KEYS) importedKeys.delete(importedKeys.keys().next().value as string);
+    key = importJWK(jwk, 'ES256');
+    importedKeys.set(id, key);
+    key.catch(() => importedKeys.delete(id)); // a key that fails to import is not remembered
+  }
+  return key;
+}
+
 /** Only the public members of the registry key: a stray `d` must never turn verification into signing. */
-function publicPart(device: RegisteredDevice): { kty: string; crv: string; x: string; y: string } {
+function publicPart(device: RegisteredDevice): PublicEcJwk {
   const { kty, crv, x, y } = device.publicJwk;
   if (kty !== 'EC' || crv !== 'P-256' || typeof x !== 'string' || typeof y !== 'string') {
     throw FhirError.of('ERR_DEVICE_KEY_INVALID', { code: 'exception', text: 'The registered device key is unusable' }, { status: 500 });

@@ -117,6 +117,17 @@ describe('transaction Bundle', () => {
     expect(built.entrySeqs).toEqual([[], [5, 7]]);
   });
 
+  it('leaves the resources it was given as they were (its copies are shallow)', () => {
+    const items = [{ seq: 1, resource: device, ehrPatient: 'Patient/E1' }, { seq: 2, resource: obs('a'), ehrPatient: 'Patient/E1' }];
+    const before = structuredClone(items);
+    const built = buildTransactionBundle({ items, referencedDevices: new Map(), uuid });
+    expect(items).toEqual(before);
+    // The pushed copies share no changed object with the originals: a later edit of one leaves the other alone.
+    const pushed = built.bundle.entry?.[1]?.resource as Observation;
+    expect(pushed.device).not.toBe((items[1]?.resource as Observation).device);
+    expect(pushed.meta?.profile).not.toBe(items[1]?.resource.meta?.profile);
+  });
+
   it('refuses a resource without identifier (it could not be sent idempotently)', () => {
     const bare = { ...obs('b'), identifier: undefined };
     const built = buildTransactionBundle({ items: [{ seq: 9, resource: bare, ehrPatient: 'Patient/E1' }], referencedDevices: new Map(), uuid });

@@ -183,3 +183,15 @@ describe('authenticateDevice — refusals', () => {
     expect(JSON.stringify((await refusal(`Bearer ${t}`)).outcome)).not.toContain(t.split('.')[2]);
   });
 });
+
+describe('authenticateDevice — the imported key is remembered, the registry still decides', () => {
+  it('refuses a device revoked after a successful request, and the old key once the device is registered with a new one', async () => {
+    const good = async (): Promise<string> => `Bearer ${await token(goodClaims())}`;
+    await expect(authenticateDevice(await good(), BODY, options)).resolves.toMatchObject({ device: { id: 'pump-1' } });
+    registry.set('pump-1', device('pump-1', a, 'revoked'));
+    expect((await refusal(await good())).code).toBe('ERR_DEVICE_REVOKED');
+    registry.set('pump-1', device('pump-1', b));
+    expect((await refusal(await good())).code).toBe('ERR_DEVICE_TOKEN_SIGNATURE');
+    await expect(authenticateDevice(`Bearer ${await token(goodClaims(), {}, b.privateKey)}`, BODY, options)).resolves.toMatchObject({ device: { id: 'pump-1' } });
+  });
+});

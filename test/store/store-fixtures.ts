@@ -18,12 +18,18 @@ export interface TempStore {
   cleanup: () => Promise<void>;
 }
 
+/** The two write paths every store suite runs on: in the calling thread, and on the writer thread (serve's). */
+export const WRITE_PATHS = [
+  { writes: 'in-thread', writerThread: false },
+  { writes: 'on the writer thread', writerThread: true },
+] as const;
+
 /** A real SQLite file in a fresh temp dir (the store creates the `data/` folder itself). */
-export function tempStore(): TempStore {
+export function tempStore(options: { writerThread?: boolean } = {}): TempStore {
   const dir = mkdtempSync(join(tmpdir(), 'iomt-store-'));
   const file = join(dir, 'data', 'bridge.db');
   const clock = { now: NOW };
-  const store = openSqliteStore({ file, now: () => clock.now });
+  const store = openSqliteStore({ file, now: () => clock.now, writerThread: options.writerThread ?? false });
   return {
     store,
     dir,

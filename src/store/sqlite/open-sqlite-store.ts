@@ -10,6 +10,7 @@ import { openDatabase, type Db } from './open-database';
 import { outboxSignal, outboxStore } from './outbox-admin';
 import { searchDevices } from './search-devices';
 import { searchObservations } from './search-observations';
+import { startThreadedWriter } from './threaded-writer';
 
 export interface SqliteStoreOptions {
   /** Database file; its folder is created (0700) and the file too (0600). `:memory:` for a throwaway store. */
@@ -18,6 +19,12 @@ export interface SqliteStoreOptions {
   now?: () => Date;
   /** Seconds a used jti is kept after the token's expiry (default 3600); must exceed the JWT clock leeway. */
   jtiGraceSeconds?: number;
+  /**
+   * Run the hot writes (ingest commits, audit entries, outbox claims and outcomes) on a writer thread with its
+   * own connection, so their fsyncs do not stall the event loop (see writer-thread.ts). Ignored for `:memory:`,
+   * which one connection alone can see. Reads stay on this thread (WAL: they see every committed write).
+   */
+  writerThread?: boolean;
 }
 
 /**
@@ -39,7 +46,8 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   }
   const registry = deviceRegistry(db, now);
   const audit = auditLog(db);
-  const commit = ingestCommitter(db, audit, { now, jtiGraceSeconds: options.jtiGraceSeconds ?? 3600 });
+  const jtiGraceSeconds = options.jtiGraceSeconds ?? 3600;
+  const commit = ingestCommitter(db, audit, { now, jtiGraceSeconds });
   const link = deviceLinker(db, audit, now);
   const hasJti = db.prepare('SELECT 1 FROM used_jti WHERE device_id = ? AND jti = ?').pluck();
   const read = db.prepare('SELECT content FROM resources WHERE type = ? AND id = ?').pluck();
@@ -53,8 +61,11 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     return result;
   };
 
+  const writer = options.writerThread && options.file !== ':memory:' ? startThreadedWriter({ file: options.file, jtiGraceSeconds }) : undefined;
+  const outbox = outboxStore(db, audit, now, outboxWritten);
+
   // `async` turns a synchronous throw into a rejected promise, as callers of a networked store would expect.
-  return {
+  const store: Store = {
     addDevice: async (device) => registry.add(device),
     getDevice: async (id) => registry.get(id),
     listDevices: async () => registry.list(),
@@ -76,9 +87,18 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     counts: async () => counts(db),
     ping: async () => ping(db),
     close: async () => {
+      await writer?.close();
       if (db.open) db.close();
     },
-    ...outboxStore(db, audit, now, outboxWritten),
+    ...outbox,
+  };
+  if (writer === undefined) return store;
+  return {
+    ...store,
+    commitIngest: (c) => writer.commitIngest(c, now().getTime()).then((r) => notified(r, r.written.some((w) => w.created))),
+    appendAudit: (event) => writer.appendAudit(event),
+    claimOutbox: (o) => writer.claimOutbox(o),
+    recordDelivery: (o) => writer.recordDelivery(o),
   };
 }
 

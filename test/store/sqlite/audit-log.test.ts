@@ -1,11 +1,11 @@
 import Database from 'better-sqlite3';
 import { buildAccessAuditEvent, GENESIS_HASH, verifyAuditChain } from '../../../src/audit';
-import { auditFor, commitOf, NOW, observation, tempStore, type TempStore } from '../store-fixtures';
+import { auditFor, commitOf, NOW, observation, tempStore, WRITE_PATHS, type TempStore } from '../store-fixtures';
 
-describe('store audit log', () => {
+describe.each(WRITE_PATHS)('store audit log, writes $writes', ({ writerThread }) => {
   let t: TempStore;
   beforeEach(async () => {
-    t = tempStore();
+    t = tempStore({ writerThread });
     await t.store.appendAudit(auditFor('d1'));
     await t.store.commitIngest(commitOf([observation({ id: 'o1' })]));
     await t.store.appendAudit(buildAccessAuditEvent({ clientId: 'ehr', interaction: 'read', outcome: 'success', recorded: NOW }));

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import type { Observation } from 'fhir/r4';
 import { verifyAuditChain } from '../../../src/audit';
 import { openSqliteStore } from '../../../src/store';
-import { commitOf, device, NOW, observation, tempStore, type TempStore } from '../store-fixtures';
+import { commitOf, device, NOW, observation, tempStore, WRITE_PATHS, type TempStore } from '../store-fixtures';
 
 /** Rows as a second connection sees them: proves what was committed to the file. */
 function rows<T>(file: string, sql: string): T[] {
@@ -14,10 +14,10 @@ function rows<T>(file: string, sql: string): T[] {
   }
 }
 
-describe('commitIngest', () => {
+describe.each(WRITE_PATHS)('commitIngest, writes $writes', ({ writerThread }) => {
   let t: TempStore;
   beforeEach(() => {
-    t = tempStore();
+    t = tempStore({ writerThread });
   });
   afterEach(() => t.cleanup());
 
