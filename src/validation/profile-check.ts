@@ -5,7 +5,7 @@ import { Issues, Step, type At } from './issues';
 import { indexContainer, resolveReference, typeOfReference } from './reference-check';
 import type { InvariantEnv } from './invariants';
 import type { CompiledProfile, ConstraintNode } from './profile-model';
-import type { SliceHooks, Slicing, SliceItem } from './slicing';
+import type { Slice, SliceHooks, Slicing, SliceItem } from './slicing';
 import { compareToLimit, showValue } from './value-limits';
 
 type Json = Record<string, unknown>;
@@ -239,7 +239,7 @@ function containedRun(run: Run, node: ConstraintNode, value: Json): Run {
 function checkSlices(run: Run, node: ConstraintNode, slicing: Slicing, checks: readonly ItemCheck[], items: Item[], expr: At): void {
   const counts = slicing.slices.map(() => 0);
   for (const item of items) {
-    const index = slicing.slices.findIndex((s) => s.match?.(item, run.hooks) === true);
+    const index = sliceOf(slicing, item, run.hooks);
     const check = checks[index];
     if (check === undefined) {
       if (slicing.rules.rules === 'closed') {
@@ -251,9 +251,10 @@ function checkSlices(run: Run, node: ConstraintNode, slicing: Slicing, checks: r
     counts[index] = (counts[index] ?? 0) + 1;
     check(run, item.value, item.type, item.expr);
   }
-  slicing.slices.forEach((slice, i) => {
+  for (let i = 0; i < slicing.slices.length; i++) {
+    const slice = slicing.slices[i] as Slice;
     const count = counts[i] ?? 0;
-    if (count >= slice.min && count <= slice.max) return;
+    if (count >= slice.min && count <= slice.max) continue;
     const name = `${node.id}:${slice.name}`;
     const by = `discriminated by ${slicing.discriminators.join(', ')}`;
     if (count < slice.min) {
@@ -262,7 +263,13 @@ function checkSlices(run: Run, node: ConstraintNode, slicing: Slicing, checks: r
     if (count > slice.max) {
       run.issues.error('structure', `Slice ${name} (${by}): maximum allowed = ${slice.max}, but found ${count}${run.suffix}`, whereOf(node, expr));
     }
-  });
+  }
+}
+
+/** The index of the first slice the item matches, or -1 (a loop: no closure per item). */
+function sliceOf(slicing: Slicing, item: SliceItem, hooks: SliceHooks): number {
+  for (let i = 0; i < slicing.slices.length; i++) if ((slicing.slices[i] as Slice).match?.(item, hooks) === true) return i;
+  return -1;
 }
 
 function checkLimits(run: Run, node: ConstraintNode, value: unknown, expr: At): void {

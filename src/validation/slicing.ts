@@ -55,7 +55,8 @@ export function compileSlicing(slicing: Slicing): void {
       slicing.supported = false;
       return;
     }
-    slice.match = (item, hooks) => ready.every((t) => t(item, hooks));
+    const only = ready.length === 1 ? ready[0] : undefined;
+    slice.match = only ?? ((item, hooks) => ready.every((t) => t(item, hooks)));
   }
 }
 
@@ -66,22 +67,23 @@ function discriminatorTest(kind: string, path: string, node: ConstraintNode): Sl
     const types = new Set(segments.length === 0 ? node.types : at?.types ?? []);
     if (types.size === 0) return undefined;
     if (segments.length === 0) return (item) => types.has(item.type);
-    return (item) => valuesAt(item.value, segments).some((v) => isObject(v) && types.has(String(v.resourceType)));
+    const isType = (v: unknown): boolean => isObject(v) && types.has(String(v.resourceType));
+    return (item) => someAt(item.value, segments, 0, isType);
   }
   if (kind === 'profile') {
     const profiles = at?.typeProfiles ?? [];
     if (profiles.length === 0) return undefined;
-    return (item, hooks) => valuesAt(item.value, segments).some((v) => profiles.some((p) => hooks.conforms(v, p)));
+    return (item, hooks) => someAt(item.value, segments, 0, (v) => profiles.some((p) => hooks.conforms(v, p)));
   }
   if (kind === 'exists') {
     if (at?.min === undefined && at?.max === undefined) return undefined;
     const present = (at.min ?? 0) > 0;
-    return (item) => (valuesAt(item.value, segments).length > 0) === present;
+    return (item) => someAt(item.value, segments, 0, always) === present;
   }
   if (kind !== 'value' && kind !== 'pattern') return undefined;
   const expected = expectedAt(node, segments);
   if (expected === undefined) return undefined;
-  return (item) => valuesAt(item.value, segments).some((v) => expected(v));
+  return (item) => someAt(item.value, segments, 0, expected);
 }
 
 /** The fixed/pattern value the slice declares at a discriminator path, as a predicate. */
@@ -121,6 +123,22 @@ function nodeAt(node: ConstraintNode, segments: string[], i: number): Constraint
 
 const childrenOf = (node: ConstraintNode): ConstraintNode[] =>
   [node.children, ...(node.slicing?.slices ?? []).map((s) => s.node.children)].flat();
+
+const always = (): boolean => true;
+
+/**
+ * `valuesAt(value, segments.slice(i)).some(test)`, in the same order, without making the arrays (hot: run for
+ * every item of a sliced element against every slice).
+ */
+function someAt(value: unknown, segments: readonly string[], i: number, test: (v: unknown) => boolean): boolean {
+  if (i === segments.length) return test(value);
+  const child = isObject(value) ? value[segments[i] as string] : undefined;
+  if (Array.isArray(child)) {
+    for (let k = 0; k < child.length; k++) if (someAt(child[k], segments, i + 1, test)) return true;
+    return false;
+  }
+  return child !== undefined && someAt(child, segments, i + 1, test);
+}
 
 /** FHIRPath-style navigation: every value reached through the path, arrays flattened. */
 function valuesAt(value: unknown, segments: string[]): unknown[] {

@@ -55,6 +55,19 @@ describe('validation hot path', () => {
     expect(out).toContainEqual(expect.stringMatching(/^error value Observation\.effectiveDateTime: .*no such day/));
   });
 
+  it('matches a slice by a value reached through arrays (code.coding.code), wherever the coding sits', () => {
+    // Slice discriminators walk the path without making arrays (slicing.ts someAt): the matching coding second.
+    const second = changed('observation-blood-pressure', (o) => {
+      o.component[1].code.coding.unshift({ system: 'http://example.org/local', code: 'dia' });
+    });
+    const none = changed('observation-blood-pressure', (o) => {
+      o.component[1].code.coding = [{ system: 'http://example.org/local', code: 'dia' }];
+    });
+    const diastolic = (r: Json): string[] => summary(validate(r)).filter((s) => s.includes('DiastolicBP'));
+    expect(diastolic(second)).toEqual([]);
+    expect(diastolic(none)).toEqual([expect.stringMatching(/^error required Observation\.component: Slice Observation\.component:DiastolicBP .*found 0/)]);
+  });
+
   // The profile pass finds a choice element's value through the object's own keys (profile-check.ts presentKeys);
   // these pin what the walk over every key of value[x] reported: the value, a `_value` shadow alone, two values.
   describe('profile pass over value[x]', () => {
