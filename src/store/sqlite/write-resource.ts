@@ -22,8 +22,8 @@ export interface WrittenVersion extends StoredRef {
 export type ResourceWriter = (resource: IngestResource, lastUpdated: Date) => WrittenVersion;
 
 export function resourceWriter(db: Db): ResourceWriter {
-  const current = db.prepare<[string, string], { version_id: string; content: string }>(
-    'SELECT version_id, content FROM resources WHERE type = ? AND id = ?',
+  const current = db.prepare<[string, string], { version_id: string; last_updated: string; content: string }>(
+    'SELECT version_id, last_updated, content FROM resources WHERE type = ? AND id = ?',
   );
   const upsert = db.prepare(
     `INSERT INTO resources (type, id, version_id, last_updated, content) VALUES (?, ?, ?, ?, ?)
@@ -41,7 +41,7 @@ export function resourceWriter(db: Db): ResourceWriter {
     const reference = `${type}/${id}`;
     const existing = current.get(type, id);
     const incoming = withoutServerMeta(resource);
-    if (existing !== undefined && sameContent(JSON.parse(existing.content) as IngestResource, incoming)) {
+    if (existing !== undefined && unchanged(existing, incoming)) {
       return { reference, created: false, resourceType: type, id, versionId: existing.version_id };
     }
     const versionId = String(existing === undefined ? 1 : Number(existing.version_id) + 1);
@@ -50,9 +50,19 @@ export function resourceWriter(db: Db): ResourceWriter {
     const content = JSON.stringify(stored);
     upsert.run(type, id, versionId, iso, content);
     history.run(type, id, versionId, iso, content);
-    reindex(stored, lastUpdated.getTime());
+    reindex(stored, lastUpdated.getTime(), existing === undefined);
     return { reference, created: true, resourceType: type, id, versionId };
   };
+}
+
+/**
+ * A resend (the same Device with every reading) is usually byte-identical to what was stored: the stored text
+ * is this same serialisation with the stored meta, so equal text settles it without parsing. Otherwise the
+ * contents are compared key order aside.
+ */
+function unchanged(existing: { version_id: string; last_updated: string; content: string }, incoming: IngestResource): boolean {
+  if (JSON.stringify(withServerMeta(incoming, existing.version_id, existing.last_updated)) === existing.content) return true;
+  return sameContent(JSON.parse(existing.content) as IngestResource, incoming);
 }
 
 function checkResource(resource: IngestResource): void {
@@ -67,16 +77,17 @@ function checkResource(resource: IngestResource): void {
 }
 
 /** Replaces the index rows of one resource (delete then insert: a new version may drop codes). */
-function indexWriter(db: Db): (resource: IngestResource, lastUpdatedMs: number) => void {
+function indexWriter(db: Db): (resource: IngestResource, lastUpdatedMs: number, isNew: boolean) => void {
   const dropTokens = db.prepare('DELETE FROM token_index WHERE type = ? AND id = ?');
-  const addToken = db.prepare('INSERT INTO token_index (type, id, param, system, code) VALUES (?, ?, ?, ?, ?)');
+  // A coding repeated in one resource is one token (the table's key is the whole row).
+  const addToken = db.prepare('INSERT OR IGNORE INTO token_index (type, id, param, system, code) VALUES (?, ?, ?, ?, ?)');
   const putObservation = db.prepare(
     `INSERT OR REPLACE INTO observation_index (id, subject, device, effective_start, effective_end, last_updated)
      VALUES (?, ?, ?, ?, ?, ?)`,
   );
   const putDevice = db.prepare('INSERT OR REPLACE INTO device_index (id, patient) VALUES (?, ?)');
 
-  return (resource, lastUpdatedMs) => {
+  return (resource, lastUpdatedMs, isNew) => {
     const id = resource.id as string;
     let tokens: TokenRow[];
     if (resource.resourceType === 'Observation') {
@@ -87,7 +98,7 @@ function indexWriter(db: Db): (resource: IngestResource, lastUpdatedMs: number) 
       putDevice.run(id, deviceRow(resource).patient);
       tokens = deviceTokens(resource);
     }
-    dropTokens.run(resource.resourceType, id);
+    if (!isNew) dropTokens.run(resource.resourceType, id); // a first version has no rows to replace
     for (const t of tokens) addToken.run(resource.resourceType, id, t.param, t.system, t.code);
   };
 }

@@ -41,6 +41,15 @@ describe.each(WRITE_PATHS)('commitIngest, writes $writes', ({ writerThread }) =>
     expect(verifyAuditChain(audit)).toEqual({ ok: true });
   });
 
+  it('takes a resend with its keys in another order as the same content, and a changed value as a new version', async () => {
+    const first = observation({ id: 'o1', effective: '2024-03-01T10:00:00Z' });
+    await t.store.commitIngest(commitOf([first]));
+    const reordered = Object.fromEntries(Object.entries(first).reverse()) as typeof first;
+    expect((await t.store.commitIngest(commitOf([reordered]))).written[0]).toMatchObject({ created: false, versionId: '1' });
+    const changed = { ...first, valueQuantity: { ...first.valueQuantity, value: 73 } };
+    expect((await t.store.commitIngest(commitOf([changed]))).written[0]).toMatchObject({ created: true, versionId: '2' });
+  });
+
   it('does not write an identical resend (created false, no extra outbox row, no new version)', async () => {
     await t.store.commitIngest(commitOf([observation({ id: 'o1', effective: '2024-03-01T10:00:00Z' })]));
     t.clock.now = new Date(NOW.getTime() + 60_000);
