@@ -1,5 +1,6 @@
 'use strict';
-// Where the shared reference data lives (see test/support/anchors.ts): IOMT_ANCHORS_DIR, ../shared/anchors, /work/shared/anchors.
+// Where the shared reference data lives, for the benchmarks and the tests (test/support/anchors.ts uses this one):
+// IOMT_ANCHORS_DIR, then ../shared/anchors beside this clone, then /work/shared/anchors. Missing is an error.
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 

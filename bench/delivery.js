@@ -13,7 +13,7 @@
  * at 1,000 readings/s) of one device, devices round-robin; each reading makes 2 Observations.
  * Prints a table, then one JSON line of figures.
  * Usage: npm run bench:delivery [-- --rate 1000 --seconds 15 --backlog 5000 --devices 20 --per-request 10
- *        --only sandbox|indexed --latency-only --profile DIR (CPU profile of the bridge during the latency run)]
+ *        --only sandbox|indexed --latency-only --profile DIR (CPU profiles of each bridge, one folder per run, one file per thread)]
  */
 const { copyFileSync, mkdirSync, mkdtempSync, rmSync } = require('node:fs');
 const { fork, spawn } = require('node:child_process');
@@ -165,6 +165,19 @@ async function pendingEntries(bridgeUrl) {
   return match ? Number(match[1]) : Number.NaN;
 }
 
+/** Where the time went, from the bridge's own /metrics: mean ingest answer time, EHR calls and their mean. */
+function bridgeFigures(text) {
+  const value = (name) => Number(new RegExp(`^${name.replace(/[{}"=]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  const mean = (base, labels) => Math.round((1000 * value(`${base}_sum${labels}`)) / value(`${base}_count${labels}`));
+  return {
+    ingestMeanMs: mean('iomt_ingest_duration_seconds', '{outcome="accepted"}'),
+    ehrTransactions: value('iomt_ehr_request_duration_seconds_count{operation="transaction"}'),
+    ehrTransactionMeanMs: mean('iomt_ehr_request_duration_seconds', '{operation="transaction"}'),
+    ehrPatientLookups: value('iomt_ehr_request_duration_seconds_count{operation="patient"}'),
+    ehrPatientMeanMs: mean('iomt_ehr_request_duration_seconds', '{operation="patient"}'),
+  };
+}
+
 async function waitDrained(bridgeUrl) {
   const started = performance.now();
   for (;;) {
@@ -222,7 +235,8 @@ function bridgeEnv(dataDir, target, batch) {
 
 /** `iomt-bridge serve`; resolves on its `listening` log line (so the log level stays info). */
 function startBridge(env, profileName) {
-  const profile = PROFILE_DIR && profileName ? ['--cpu-prof', '--cpu-prof-dir', resolve(PROFILE_DIR), '--cpu-prof-name', `${profileName}.cpuprofile`] : [];
+  // One folder per bridge: Node writes a profile per thread (the event loop and the store's writer thread).
+  const profile = PROFILE_DIR && profileName ? ['--cpu-prof', '--cpu-prof-dir', resolve(PROFILE_DIR, profileName)] : [];
   return startProcess([...profile, CLI, 'serve'], env);
 }
 
@@ -238,6 +252,7 @@ async function latencyRun(keyDir, target) {
     });
     const run = await load.start();
     await waitDrained(bridge.url);
+    const inside = bridgeFigures(await (await fetch(`${bridge.url}/metrics`)).text());
     await stopProcess(bridge.child);
     const latencies = [];
     for (const [value, arrived] of await target.arrivals()) {
@@ -249,7 +264,7 @@ async function latencyRun(keyDir, target) {
     return {
       readings: RATE * SECONDS, observationsAtEhr: latencies.length, sentPerSecond: Math.round((RATE * SECONDS) / run.seconds),
       loadMaxLateMs: run.maxLateMs, ingestFailures: run.failed,
-      p50ms: percentile(latencies, 50), p99ms: percentile(latencies, 99), maxms: latencies.at(-1),
+      p50ms: percentile(latencies, 50), p99ms: percentile(latencies, 99), maxms: latencies.at(-1), bridge: inside,
     };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
