@@ -59,27 +59,38 @@ export function checkResource(
   if (model.name === 'Bundle') checkTypeRules(ctx.valueSets, issues, 'Bundle', value, at);
 }
 
+/**
+ * `Object.prototype.hasOwnProperty`, called on the key of a `for…in` over the same object: V8 can answer it from
+ * the enumeration cache (no lookup), where `Object.keys` makes an array per object and `Object.hasOwn` is a call.
+ * Same answers as `Object.keys` / `Object.hasOwn`: own enumerable keys, in their order.
+ */
+const hasOwn = Object.prototype.hasOwnProperty;
+
 function checkObject(ctx: BaseContext, issues: Issues, env: InvariantEnv, model: TypeModel, obj: Json, expr: At, site: ExtensionSite): void {
-  let choices: Map<unknown, string> | undefined;
-  const keys = Object.keys(obj);
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as string;
-    if (key === 'resourceType' && model.isResource) continue;
+  /** Choice elements met in this object and the key each was last seen under: `[element, key, element, key …]` (a few). */
+  let choices: (ElementRule | string)[] | undefined;
+  for (const key in obj) {
+    if (!hasOwn.call(obj, key) || (key === 'resourceType' && model.isResource)) continue;
     const prop = model.props.get(key);
     if (prop === undefined) {
       issues.error('structure', `Unknown element '${key}' in ${model.name}`, `${String(expr)}.${key}`);
       continue;
     }
     if (prop.element.isChoice) {
-      choices ??= new Map();
+      // One type per choice element (https://hl7.org/fhir/R4/formats.html#choice); compared with the key last seen.
       const plain = prop.shadow ? key.slice(1) : key;
-      const seen = choices.get(prop.element);
-      if (seen !== undefined && seen !== plain) {
-        issues.error('structure', `Only one of ${seen} and ${plain} may be present: ${prop.element.name} takes a single value`, `${String(expr)}.${plain}`);
+      choices ??= [];
+      const i = choices.indexOf(prop.element);
+      if (i < 0) choices.push(prop.element, plain);
+      else {
+        const seen = choices[i + 1] as string;
+        if (seen !== plain) {
+          issues.error('structure', `Only one of ${seen} and ${plain} may be present: ${prop.element.name} takes a single value`, `${String(expr)}.${plain}`);
+        }
+        choices[i + 1] = plain;
       }
-      choices.set(prop.element, plain);
     }
-    checkProperty(ctx, issues, env, prop, obj, key, expr, site);
+    checkProperty(ctx, issues, env, prop, obj, key, obj[key], expr, site);
   }
   const required = model.required;
   for (let i = 0; i < required.length; i++) {
@@ -97,8 +108,7 @@ function anyPresent(obj: Json, keys: readonly string[]): boolean {
   return false;
 }
 
-function checkProperty(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop: PropRule, obj: Json, key: string, expr: At, site: ExtensionSite): void {
-  const value = obj[key];
+function checkProperty(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop: PropRule, obj: Json, key: string, value: unknown, expr: At, site: ExtensionSite): void {
   const el = prop.element;
   if (!Array.isArray(value)) {
     if (el.isArray) issues.error('structure', `'${key}' must be a JSON array (maximum cardinality ${el.max})`, new Step(expr, key));
@@ -200,7 +210,7 @@ function primitiveCheck(ctx: BaseContext, prop: PropRule): PrimitiveCheck | unde
 
 /** Some own property other than `id` (the same as counting Object.keys, without making the array). */
 function hasContent(item: Json): boolean {
-  for (const k in item) if (k !== 'id' && Object.hasOwn(item, k)) return true;
+  for (const k in item) if (k !== 'id' && hasOwn.call(item, k)) return true;
   return false;
 }
 

@@ -56,10 +56,12 @@ const hasComponent = exists('component');
 const hasMember = exists('hasMember');
 const hasContentType = exists('contentType');
 const hasSystem = exists('system');
+/** See base-check.ts: fast on the key of a `for…in` over the same object. */
+const hasOwn = Object.prototype.hasOwnProperty;
 /** `x.exists()` for a choice element `x[x]`: any key `x` + an upper-case type name. */
 function hasChoice(v: Json, prefix: string): boolean {
   for (const k in v) {
-    if (k.length > prefix.length && k.startsWith(prefix) && isUpper(k.charCodeAt(prefix.length)) && Object.hasOwn(v, k)) return true;
+    if (k.length > prefix.length && k.startsWith(prefix) && isUpper(k.charCodeAt(prefix.length)) && hasOwn.call(v, k)) return true;
   }
   return false;
 }
@@ -220,7 +222,7 @@ function eitherExists(expression: string): InvariantTest | undefined {
     // an own key `name` + a datatype (`valueQuantity`), as Object.keys would list it, without making the array
     return (v) => {
       if (plain(v)) return true;
-      for (const k in v) if (k.startsWith(name) && CHOICE_SUFFIXES.has(k.slice(name.length)) && Object.hasOwn(v, k)) return true;
+      for (const k in v) if (k.startsWith(name) && CHOICE_SUFFIXES.has(k.slice(name.length)) && hasOwn.call(v, k)) return true;
       return false;
     };
   };

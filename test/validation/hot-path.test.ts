@@ -68,6 +68,22 @@ describe('validation hot path', () => {
     expect(diastolic(none)).toEqual([expect.stringMatching(/^error required Observation\.component: Slice Observation\.component:DiastolicBP .*found 0/)]);
   });
 
+  it('one type per choice element: a value and the _value shadow of the same key pass, another type fails once', () => {
+    const dar = { extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason', valueCode: 'unknown' }] };
+    const only = (r: Json): string[] => summary(validate(r)).filter((s) => s.includes('Only one of'));
+    const paired = changed('observation-ecg', (o) => {
+      o.component[0]._valueString = dar;
+      o.component[0].valueString = 'x';
+      delete o.component[0].valueSampledData;
+    });
+    expect(only(paired)).toEqual([]);
+    const mixed = changed('observation-heart-rate', (o) => {
+      o._valueString = dar;
+      o.valueString = 'x';
+    });
+    expect(only(mixed)).toEqual(['error structure Observation.valueString: Only one of valueQuantity and valueString may be present: value[x] takes a single value']);
+  });
+
   // The profile pass finds a choice element's value through the object's own keys (profile-check.ts presentKeys);
   // these pin what the walk over every key of value[x] reported: the value, a `_value` shadow alone, two values.
   describe('profile pass over value[x]', () => {
