@@ -65,8 +65,20 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     else waiting.abort();
   };
 
-  const runOnce = async (): Promise<number> => {
-    if (!options.breaker.tryAcquire()) return 0;
+  const record = async (result: BatchResult, batch: readonly ClaimedEntry[]): Promise<void> => {
+    for (const outcome of result.outcomes) {
+      await options.store.recordDelivery(outcome);
+      options.onOutcome?.(outcome, batch);
+    }
+  };
+
+  /**
+   * Claim and deliver; the caller writes the outcome (`record`). Until it is written the batch's entries stay
+   * leased, so no claim can take them (or a later entry of their device) again.
+   */
+  const cycle = async (): Promise<{ batch: readonly ClaimedEntry[]; result?: BatchResult }> => {
+    const none = { batch: [] };
+    if (!options.breaker.tryAcquire()) return none;
     let batch: ClaimedEntry[];
     try {
       batch = await options.store.claimOutbox({ owner: options.owner, now: options.now(), leaseMs: options.leaseMs, maxEntries: options.batchSize });
@@ -76,18 +88,20 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     }
     if (batch.length === 0) {
       options.breaker.release();
-      return 0;
+      return none;
     }
     // There may be more due than this batch: let an idle loop look (it goes back to sleep if there is not).
     wake();
     const result = await options.deliver(batch);
-    for (const outcome of result.outcomes) {
-      await options.store.recordDelivery(outcome);
-      options.onOutcome?.(outcome, batch);
-    }
     if (result.failure) options.breaker.failure();
     else options.breaker.success();
     if (result.pauseMs !== undefined) options.breaker.pauseUntil(options.now() + result.pauseMs);
+    return { batch, result };
+  };
+
+  const runOnce = async (): Promise<number> => {
+    const { batch, result } = await cycle();
+    if (result) await record(result, batch);
     return batch.length;
   };
 
@@ -114,18 +128,31 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     }
   };
 
+  const failed = (error: unknown): void => options.logger?.error({ err: error }, 'outbox worker cycle failed');
+
+  /**
+   * Each loop claims its next batch while the outcome of its last one is still being written (the two share
+   * one commit on the store's writer thread), but never has two outcomes outstanding, and writes the last
+   * one before it ends. A lost outcome write leaves its entries leased: redelivered when the lease ends.
+   */
   const loop = async (signal: AbortSignal): Promise<void> => {
     await ready;
+    let recording: Promise<void> = Promise.resolve();
     while (!signal.aborted) {
       let handled = 0;
       try {
-        handled = await runOnce();
+        const { batch, result } = await cycle();
+        handled = batch.length;
+        await recording;
+        if (result) recording = record(result, batch).catch(failed);
       } catch (error) {
-        options.logger?.error({ err: error }, 'outbox worker cycle failed');
+        failed(error);
       }
       if (handled > 0 || signal.aborted) continue;
+      await recording;
       await idleWait(signal);
     }
+    await recording;
   };
 
   return {

@@ -111,3 +111,66 @@ describe('outbox worker start-up and wake-up', () => {
     expect(listener).toBeUndefined(); // unsubscribed on stop
   });
 });
+
+describe('outbox worker: outcomes written while the next batch goes out', () => {
+  it('claims and delivers the next batch before the last outcome is written, never has two outstanding, and writes the last before stopping', async () => {
+    const events: string[] = [];
+    const writes: Array<() => void> = [];
+    let batches = 3;
+    let seq = 0;
+    let outstanding = 0;
+    let most = 0;
+    let allRecorded: () => void = () => undefined;
+    const lastRecorded = new Promise<void>((resolve) => { allRecorded = resolve; });
+    const store: OutboxWorkerOptions['store'] = {
+      releaseOutboxLeases: async () => [],
+      claimOutbox: async () => {
+        if (batches === 0) return [];
+        batches -= 1;
+        seq += 1;
+        events.push(`claim ${seq}`);
+        return [{ record: { seq } as never, resource: {} as never }];
+      },
+      // Each outcome write waits until the test lets it finish.
+      recordDelivery: (outcome) => new Promise<void>((resolve) => {
+        outstanding += 1;
+        most = Math.max(most, outstanding);
+        const which = outcome.delivered?.[0]?.seq;
+        events.push(`record ${String(which)} started`);
+        writes.push(() => {
+          outstanding -= 1;
+          events.push(`record ${String(which)} done`);
+          resolve();
+          if (which === 3) allRecorded();
+        });
+      }),
+    };
+    const breaker = createCircuitBreaker({ threshold: 5, cooldownMs: 1000, maxCooldownMs: 60_000, now: () => t0 });
+    const sleep = (_ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    const w = createOutboxWorker({
+      store, breaker, concurrency: 1, batchSize: 10, leaseMs: 60_000, pollMs: 3_600_000, owner: 'host:1:me', now: () => t0, sleep,
+      deliver: async (batch) => {
+        events.push(`deliver ${batch[0]?.record.seq ?? 0}`);
+        return { outcomes: [{ now: t0, delivered: [{ seq: batch[0]?.record.seq ?? 0 }] }], foreignLocations: 0 };
+      },
+    });
+    w.start();
+    // Let the loop run until it waits on the first outcome write with the second batch already delivered.
+    while (!events.includes('deliver 2')) await new Promise((resolve) => setImmediate(resolve));
+    expect(events).toEqual(['claim 1', 'deliver 1', 'record 1 started', 'claim 2', 'deliver 2']);
+    while (writes.length > 0 || !events.includes('record 3 started')) {
+      writes.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const stopped = w.stop();
+    writes.shift()?.();
+    await lastRecorded;
+    await stopped;
+    expect(most).toBe(1);
+    expect(events.filter((e) => e.endsWith('done'))).toEqual(['record 1 done', 'record 2 done', 'record 3 done']);
+    expect(events.indexOf('record 2 started')).toBeGreaterThan(events.indexOf('record 1 done'));
+  });
+});
