@@ -167,8 +167,7 @@ function checkItem(ctx: BaseContext, issues: Issues, env: InvariantEnv, prop: Pr
   if (prop.shadow) return;
   checkTypeRules(ctx.valueSets, issues, prop.type, item, at);
   if (prop.type === 'Reference') {
-    const scope = { root: env.rootResource, container: env.container };
-    checkReference(issues, item, at, el.targets, scope, (t) => ctx.models.get(t)?.isResource === true);
+    checkReference(issues, item, at, el.targets, env, ctx.models);
   }
   if (el.binding !== undefined) checkBinding(ctx.valueSets, issues, el.binding, prop.type, item, at);
   else if (el.extensible !== undefined) checkBinding(ctx.valueSets, issues, el.extensible, prop.type, item, at, '', 'warning');

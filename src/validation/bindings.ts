@@ -27,20 +27,23 @@ export function checkBinding(
   }
   const exp = valueSets.expand(canonical);
   if (exp === undefined) return;
-  const fail = (code: unknown, where: At): void =>
-    issues.add(severity, 'code-invalid', `The code '${String(code)}' is not in the ${severity === 'error' ? 'required' : 'extensible'} value set ${canonical}${suffix}`, where);
   if (type === 'code' || type === 'string' || type === 'uri') {
-    if (type === 'code' && typeof value === 'string' && !exp.codes.has(value)) fail(value, at);
+    if (type === 'code' && typeof value === 'string' && !exp.codes.has(value)) notInSet(issues, severity, canonical, suffix, value, at);
     return;
   }
   if (!isObject(value)) return;
   if (type === 'Coding' || QUANTITIES.has(type)) {
-    if (value.code !== undefined && !inSet(exp, value.system, value.code)) fail(value.code, `${String(at)}.code`);
+    if (value.code !== undefined && !inSet(exp, value.system, value.code)) notInSet(issues, severity, canonical, suffix, value.code, `${String(at)}.code`);
   } else if (type === 'CodeableConcept') {
     // An extensible binding is met by text alone when no code fits. See: https://hl7.org/fhir/R4/terminologies.html#extensible
     const outside = codedOutside(exp, value.coding);
-    if (outside !== undefined) fail(outside.code, `${String(at)}.coding`);
+    if (outside !== undefined) notInSet(issues, severity, canonical, suffix, outside.code, `${String(at)}.coding`);
   }
+}
+
+/** A function, not a closure made per binding check (hot: most checks find the code in the set). */
+function notInSet(issues: Issues, severity: 'error' | 'warning', canonical: string, suffix: string, code: unknown, where: At): void {
+  issues.add(severity, 'code-invalid', `The code '${String(code)}' is not in the ${severity === 'error' ? 'required' : 'extensible'} value set ${canonical}${suffix}`, where);
 }
 
 const inSet = (exp: Expansion, system: unknown, code: unknown): boolean =>

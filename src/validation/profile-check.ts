@@ -15,14 +15,21 @@ interface Item extends SliceItem {
   readonly expr: At;
 }
 
-/** What is said of every issue found while applying one profile. */
-interface Run {
-  readonly ctx: BaseContext;
-  readonly issues: Issues;
-  readonly suffix: string;
-  readonly env: InvariantEnv;
-  /** For discriminators that need a conformance check; made once per run, not per item. */
-  readonly hooks: SliceHooks;
+/**
+ * What is said of every issue found while applying one profile. It is also the slice hooks (a discriminator may
+ * ask whether a value conforms to a profile): one object per application, which happens per extension too.
+ */
+class Run implements SliceHooks {
+  constructor(
+    readonly ctx: BaseContext,
+    readonly issues: Issues,
+    readonly suffix: string,
+    readonly env: InvariantEnv,
+  ) {}
+
+  conforms(value: unknown, url: string): boolean {
+    return conforms(this, value, url);
+  }
 }
 
 /**
@@ -42,12 +49,7 @@ export function checkProfile(
     check = compileItem(profile.root);
     COMPILED.set(profile.root, check);
   }
-  check(newRun(ctx, issues, profile.suffix, env), resource, profile.type, expr);
-}
-
-function newRun(ctx: BaseContext, issues: Issues, suffix: string, env: InvariantEnv): Run {
-  const run: Run = { ctx, issues, suffix, env, hooks: { conforms: (value, url) => conforms(run, value, url) } };
-  return run;
+  check(new Run(ctx, issues, profile.suffix, env), resource, profile.type, expr);
 }
 
 /**
@@ -233,13 +235,13 @@ function checkCount(run: Run, node: ConstraintNode, count: number, expr: At): vo
 function containedRun(run: Run, node: ConstraintNode, value: Json): Run {
   const rebase = { from: node.id.replace(/:[^.]+/g, ''), to: String(value.resourceType) };
   const root = node.name === 'contained' ? run.env.rootResource : value;
-  return newRun(run.ctx, run.issues, run.suffix, { resource: value, rootResource: root, rebase, container: indexContainer(value) ?? run.env.container });
+  return new Run(run.ctx, run.issues, run.suffix, { resource: value, rootResource: root, rebase, container: indexContainer(value) ?? run.env.container });
 }
 
 function checkSlices(run: Run, node: ConstraintNode, slicing: Slicing, checks: readonly ItemCheck[], items: Item[], expr: At): void {
   const counts = slicing.slices.map(() => 0);
   for (const item of items) {
-    const index = sliceOf(slicing, item, run.hooks);
+    const index = sliceOf(slicing, item, run);
     const check = checks[index];
     if (check === undefined) {
       if (slicing.rules.rules === 'closed') {
@@ -322,7 +324,7 @@ function checkTypeProfiles(run: Run, node: ConstraintNode, value: unknown, expr:
 /** A Reference narrowed by the profile: to core types, or to resources meeting profiles (checked when resolvable). */
 function checkTargets(run: Run, node: ConstraintNode, ref: Json, expr: At): void {
   if (typeof ref.reference !== 'string') return;
-  const resolved = resolveReference(ref.reference, { root: run.env.rootResource, container: run.env.container });
+  const resolved = resolveReference(ref.reference, run.env);
   if (node.targetTypes !== undefined) {
     const type = resolved !== undefined ? String(resolved.resourceType) : typeOfReference(ref.reference);
     if (type !== undefined && !node.targetTypes.has(type)) {

@@ -9,8 +9,11 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
  * See: https://hl7.org/fhir/R4/references.html#contained and https://hl7.org/fhir/R4/bundle.html#references
  */
 export interface ReferenceScope {
-  /** The resource holding `contained` (the outermost non-container resource). */
-  readonly root: unknown;
+  /**
+   * The resource holding `contained` (the outermost non-container resource). Named as in InvariantEnv, which is
+   * a ReferenceScope itself: the base pass hands its environment over, no scope object per reference.
+   */
+  readonly rootResource: unknown;
   /** Resources of the enclosing Bundle / Parameters, by fullUrl and by `Type/id`. */
   readonly container?: ContainerIndex;
 }
@@ -58,7 +61,7 @@ export function indexContainer(resource: Json): ContainerIndex | undefined {
 /** The resource a reference points at, when it is in scope. */
 export function resolveReference(ref: string, scope: ReferenceScope): Json | undefined {
   if (ref.startsWith('#')) {
-    const contained = isObject(scope.root) && Array.isArray(scope.root.contained) ? scope.root.contained : [];
+    const contained = isObject(scope.rootResource) && Array.isArray(scope.rootResource.contained) ? scope.rootResource.contained : [];
     return contained.find((c: unknown): c is Json => isObject(c) && c.id === ref.slice(1));
   }
   const byKey = scope.container?.byKey;
@@ -87,13 +90,13 @@ export function checkReference(
   at: At,
   targets: ReadonlySet<string> | undefined,
   scope: ReferenceScope,
-  knownType: (type: string) => boolean,
+  models: ReadonlyMap<string, { readonly isResource: boolean }>,
 ): void {
   const reference = ref.reference;
   if (typeof reference !== 'string' || reference.length === 0) return;
   const resolved = resolveReference(reference, scope);
   const type = isObject(resolved) && typeof resolved.resourceType === 'string' ? resolved.resourceType : typeOfReference(reference);
-  if (type !== undefined && !knownType(type)) {
+  if (type !== undefined && models.get(type)?.isResource !== true) {
     issues.error('structure', `Invalid Resource target type: '${type}' is not a resource type`, at);
     return;
   }
