@@ -5,7 +5,7 @@ import type { CompiledInvariant, InvariantEnv } from './invariants';
 import type { PrimitiveCheck } from './primitives';
 import { checkReference, indexContainer, type ContainerIndex } from './reference-check';
 import type { CompiledProfile } from './profile-model';
-import type { ElementRule, PropRule, TypeModel } from './type-model';
+import { REQUIRED_BITS, type ElementRule, type PropRule, type TypeModel } from './type-model';
 import { checkTypeRules } from './type-rules';
 import { isExampleUrl, type ValidatorOptions } from './validator-options';
 import type { ValueSetIndex } from './value-sets';
@@ -69,6 +69,8 @@ const hasOwn = Object.prototype.hasOwnProperty;
 function checkObject(ctx: BaseContext, issues: Issues, env: InvariantEnv, model: TypeModel, obj: Json, expr: At, site: ExtensionSite): void {
   /** Choice elements met in this object and the key each was last seen under: `[element, key, element, key …]` (a few). */
   let choices: (ElementRule | string)[] | undefined;
+  /** Required elements met with a value (PropRule.requiredBit). */
+  let met = 0;
   for (const key in obj) {
     if (!hasOwn.call(obj, key) || (key === 'resourceType' && model.isResource)) continue;
     const prop = model.props.get(key);
@@ -90,10 +92,13 @@ function checkObject(ctx: BaseContext, issues: Issues, env: InvariantEnv, model:
         choices[i + 1] = plain;
       }
     }
-    checkProperty(ctx, issues, env, prop, obj, key, obj[key], expr, site);
+    const value = obj[key];
+    if (prop.requiredBit !== 0 && value !== undefined) met |= prop.requiredBit;
+    checkProperty(ctx, issues, env, prop, obj, key, value, expr, site);
   }
   const required = model.required;
   for (let i = 0; i < required.length; i++) {
+    if (i < REQUIRED_BITS && (met & (1 << i)) !== 0) continue; // met above; the others are looked up as before
     const el = required[i] as ElementRule;
     if (!anyPresent(obj, el.keys)) {
       const name = el.isChoice ? el.name.slice(0, -3) : el.name;

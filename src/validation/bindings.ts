@@ -21,7 +21,7 @@ export function checkBinding(
   suffix = '',
   severity: 'error' | 'warning' = 'error',
 ): void {
-  if (canonical.startsWith(UCUM_UNITS) && unversioned(canonical) === UCUM_UNITS) {
+  if (isUcumUnits(canonical)) {
     checkUcumBinding(issues, type, value, at, suffix, severity);
     return;
   }
@@ -62,7 +62,9 @@ function codedOutside(exp: Expansion, codings: unknown): Json | undefined {
 }
 
 const UCUM_UNITS = 'http://hl7.org/fhir/ValueSet/ucum-units';
-const unversioned = (url: string): string => url.split('|')[0] ?? url;
+/** `canonical` without its `|version` is UCUM_UNITS (tested in place: no split per binding check). */
+const isUcumUnits = (canonical: string): boolean =>
+  canonical.startsWith(UCUM_UNITS) && (canonical.length === UCUM_UNITS.length || canonical.charCodeAt(UCUM_UNITS.length) === 124);
 
 /** The ucum-units value set is all of UCUM (a grammar, not a list): the UCUM library decides. */
 function checkUcumBinding(issues: Issues, type: string, value: unknown, at: At, suffix: string, severity: 'error' | 'warning'): void {

@@ -12,6 +12,11 @@ export interface ExtensionDefinition {
   /** The definition's root element is a modifier: it may only appear under `modifierExtension`. */
   readonly isModifier: boolean;
   readonly contexts: readonly StructureDefinitionContext[];
+  /**
+   * The context verdict per site, kept on first use. Sites are made once per element or resource type (never per
+   * instance), so this stays as small as the definitions; a Map on the definition, not a WeakMap per lookup.
+   */
+  verdicts?: Map<ExtensionSite, boolean>;
 }
 
 /** Where an extension sits: the names its parent is known by (type, element path, primitive type), for `context`. */
@@ -85,19 +90,12 @@ const CONTEXT_EXCEPTIONS = new Set(['http://hl7.org/fhir/StructureDefinition/str
 /** R5 names for "any canonical resource" used by extensions that R4 instances carry (e.g. standards-status-x). */
 const CANONICAL_CONTEXTS = new Set(['CanonicalResource', 'MetadataResource']);
 
-/** Sites are made once per element or resource type, so the context verdict is kept per site (a device repeats them). */
-const VERDICTS = new WeakMap<ExtensionDefinition, WeakMap<ExtensionSite, boolean>>();
-
 function allowedAt(def: ExtensionDefinition, site: ExtensionSite): boolean {
-  let bySite = VERDICTS.get(def);
-  if (bySite === undefined) {
-    bySite = new WeakMap();
-    VERDICTS.set(def, bySite);
-  }
-  let ok = bySite.get(site);
+  def.verdicts ??= new Map();
+  let ok = def.verdicts.get(site);
   if (ok === undefined) {
     ok = contextAllows(def.contexts, site);
-    bySite.set(site, ok);
+    def.verdicts.set(site, ok);
   }
   return ok;
 }

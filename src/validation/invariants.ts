@@ -162,11 +162,13 @@ function containedIds(root: unknown): Set<string> {
 function componentRepeatsCode(obs: Json): boolean {
   const codings = list(isObject(obs.code) ? obs.code.coding : undefined);
   if (codings.length === 0) return false;
-  return list(obs.component).some((c) =>
-    list(isObject(c) && isObject(c.code) ? c.code.coding : undefined).some((cc) =>
-      codings.some((oc) => sameCoding(oc, cc)),
-    ),
-  );
+  const components = list(obs.component);
+  for (let i = 0; i < components.length; i++) {
+    const c = components[i];
+    const own = list(isObject(c) && isObject(c.code) ? c.code.coding : undefined);
+    for (let j = 0; j < own.length; j++) for (let k = 0; k < codings.length; k++) if (sameCoding(codings[k], own[j])) return true;
+  }
+  return false;
 }
 
 /** FHIRPath equality of two Codings: same properties, same values. */

@@ -55,6 +55,12 @@ export interface PropRule {
   /** The other half of a primitive's pair: `_x` for `x`, `x` for `_x` (see https://hl7.org/fhir/R4/json.html#primitive). */
   readonly partner?: string;
   /**
+   * For an element with min >= 1 among the first 30 of its model's `required`: `1 << index` there, else 0. The
+   * base pass notes which required elements it met while walking the object's keys, instead of looking their
+   * keys up again afterwards.
+   */
+  readonly requiredBit: number;
+  /**
    * Set by `linkModels` once every type is compiled, so the hot path does no lookup by type name: the model an
    * object value is checked against, and whether the value is a resource (checked as one, with its own type).
    */
@@ -65,6 +71,9 @@ export interface PropRule {
 }
 
 const FHIR_TYPE_EXT = 'http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type';
+
+/** Required elements of a model tracked as bits of a small integer (R4's most in one type: under 10). */
+export const REQUIRED_BITS = 30;
 
 /** Primitive type names start lower-case in FHIR; complex types and resources upper-case. */
 export const isPrimitiveType = (type: string): boolean => {
@@ -150,16 +159,17 @@ function addElement(
     invariants: compileInvariants(el.constraint, ownConstraint, el.path),
     children: hasChildren ? () => build(childPath) : undefined,
   };
+  const requiredBit = rule.min > 0 && model.required.length < REQUIRED_BITS ? 1 << model.required.length : 0;
   // A contentReference element has no type of its own: it repeats the referenced backbone element.
   for (const type of types.length ? types : ['BackboneElement']) {
     const key = isChoice ? choiceKey(name, type) : name;
     const primitive = isPrimitiveType(type);
     const site = { names: [type, el.path], isResource: false } as const;
-    model.props.set(key, { element: rule, type, primitive, shadow: false, site, partner: primitive ? `_${key}` : undefined });
+    model.props.set(key, { element: rule, type, primitive, shadow: false, site, partner: primitive ? `_${key}` : undefined, requiredBit });
     keys.push(key);
     if (primitive) {
       const shadowSite = { names: [el.path, type], isResource: false } as const;
-      model.props.set(`_${key}`, { element: rule, type: 'Element', primitive: false, shadow: true, of: type, site: shadowSite, partner: key });
+      model.props.set(`_${key}`, { element: rule, type: 'Element', primitive: false, shadow: true, of: type, site: shadowSite, partner: key, requiredBit });
       keys.push(`_${key}`);
     }
   }

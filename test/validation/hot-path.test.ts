@@ -84,6 +84,36 @@ describe('validation hot path', () => {
     expect(only(mixed)).toEqual(['error structure Observation.valueString: Only one of valueQuantity and valueString may be present: value[x] takes a single value']);
   });
 
+  it('keeps an extension context verdict per site: the same extension passes on a Coding and fails on a Quantity', () => {
+    const ordinal = { url: 'http://hl7.org/fhir/StructureDefinition/ordinalValue', valueDecimal: 2 };
+    const r = changed('observation-heart-rate', (o) => {
+      o.code.coding[0].extension = [ordinal];
+      o.valueQuantity.extension = [ordinal];
+      o.code.coding.push({ system: 'http://example.org/local', code: 'hr', extension: [ordinal] });
+    });
+    const context = summary(validate(r)).filter((s) => s.includes('is not allowed to be used here'));
+    expect(context).toEqual([expect.stringMatching(/^error business-rule Observation\.valueQuantity\.extension\[0\]: /)]);
+  });
+
+  it('reports each missing required element, and counts one present only through its _shadow', () => {
+    const missing = changed('observation-ecg', (o) => {
+      delete o.status;
+      delete o.code;
+      o.component[0].code = undefined;
+    });
+    const required = (r: Json): string[] => summary(validate(r)).filter((s) => s.startsWith('error required') && s.includes('Missing required'));
+    expect(required(missing)).toEqual([
+      "error required Observation.component[0].code: Missing required element 'code' (minimum cardinality 1) in Observation.component",
+      "error required Observation.status: Missing required element 'status' (minimum cardinality 1) in Observation",
+      "error required Observation.code: Missing required element 'code' (minimum cardinality 1) in Observation",
+    ]);
+    const shadow = changed('observation-ecg', (o) => {
+      delete o.status;
+      o._status = { extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason', valueCode: 'unknown' }] };
+    });
+    expect(required(shadow)).toEqual([]);
+  });
+
   // The profile pass finds a choice element's value through the object's own keys (profile-check.ts presentKeys);
   // these pin what the walk over every key of value[x] reported: the value, a `_value` shadow alone, two values.
   describe('profile pass over value[x]', () => {
