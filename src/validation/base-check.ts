@@ -5,7 +5,7 @@ import type { CompiledInvariant, InvariantEnv } from './invariants';
 import type { PrimitiveCheck } from './primitives';
 import { checkReference, indexContainer, type ContainerIndex } from './reference-check';
 import type { CompiledProfile } from './profile-model';
-import { REQUIRED_BITS, type ElementRule, type PropRule, type TypeModel } from './type-model';
+import { REQUIRED_BITS, SHAPE_KEYS, type ElementRule, type PropRule, type TypeModel } from './type-model';
 import { checkTypeRules } from './type-rules';
 import { isExampleUrl, type ValidatorOptions } from './validator-options';
 import type { ValueSetIndex } from './value-sets';
@@ -71,9 +71,10 @@ function checkObject(ctx: BaseContext, issues: Issues, env: InvariantEnv, model:
   let choices: (ElementRule | string)[] | undefined;
   /** Required elements met with a value (PropRule.requiredBit). */
   let met = 0;
+  let position = 0;
   for (const key in obj) {
     if (!hasOwn.call(obj, key) || (key === 'resourceType' && model.isResource)) continue;
-    const prop = model.props.get(key);
+    const prop = propAt(model, key, position++);
     if (prop === undefined) {
       issues.error('structure', `Unknown element '${key}' in ${model.name}`, `${String(expr)}.${key}`);
       continue;
@@ -106,6 +107,16 @@ function checkObject(ctx: BaseContext, issues: Issues, env: InvariantEnv, model:
     }
   }
   if (model.invariants.length > 0) runInvariants(issues, model.invariants, obj, expr, env);
+}
+
+/** `model.props.get(key)`, answered from the model's memo of the last object's keys when the key repeats there. */
+function propAt(model: TypeModel, key: string, position: number): PropRule | undefined {
+  if (position >= SHAPE_KEYS) return model.props.get(key);
+  if (model.shapeKeys[position] === key) return model.shapeProps[position];
+  const prop = model.props.get(key);
+  model.shapeKeys[position] = key;
+  model.shapeProps[position] = prop;
+  return prop;
 }
 
 function anyPresent(obj: Json, keys: readonly string[]): boolean {

@@ -130,11 +130,29 @@ function compileElement(node: ConstraintNode): ElementCheck {
       checkSlices(run, node, slicing, slices, items, expr);
     };
   }
+  const only = node.keys.length === 1 ? node.keys[0] : undefined;
+  if (only !== undefined) return singleKey(node, only, counted, item);
   if (item === NOTHING) return (run, obj, expr) => checkCount(run, node, countItems(node, obj, present(obj)), expr);
   return (run, obj, expr) => {
     const range = present(obj);
     if (counted) checkCount(run, node, countItems(node, obj, range), expr);
     eachItem(node, obj, expr, run, item, range);
+  };
+}
+
+/**
+ * The usual element, under one JSON key: its value is read once for both the count and the items (what
+ * countItems and eachItem do over one key).
+ */
+function singleKey(node: ConstraintNode, [key, type, shadow]: readonly [string, string, string], counted: boolean, item: ItemCheck): ElementCheck {
+  return (run, obj, expr) => {
+    const main = obj[key];
+    const present = main ?? obj[shadow]; // a primitive may be present through its extensions only
+    if (counted) checkCount(run, node, present === undefined ? 0 : Array.isArray(present) ? present.length : 1, expr);
+    if (item === NOTHING || present === undefined) return;
+    if (Array.isArray(present)) {
+      for (let i = 0; i < present.length; i++) item(run, Array.isArray(main) ? main[i] : undefined, type, new Step(expr, key, i));
+    } else item(run, main, type, new Step(expr, key));
   };
 }
 

@@ -18,6 +18,14 @@ export interface TypeModel {
   readonly invariants: CompiledInvariant[];
   /** For a resource: where its own extensions sit (see ExtensionSite), made on first use. */
   site?: { readonly names: readonly string[]; readonly isResource: true; readonly canonical: boolean };
+  /**
+   * The keys of the last object checked against this model, by position, and their rules (up to SHAPE_KEYS):
+   * objects of one type mostly repeat the same keys in the same order (a Coding: system, code, display), and
+   * comparing a JSON key with the one seen at that position is cheaper than a Map lookup. A memo only: a key
+   * not matching is looked up in `props` and replaces the entry.
+   */
+  readonly shapeKeys: string[];
+  readonly shapeProps: (PropRule | undefined)[];
 }
 
 export interface ElementRule {
@@ -72,6 +80,9 @@ export interface PropRule {
 
 const FHIR_TYPE_EXT = 'http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type';
 
+/** Positions of an object's keys remembered per model (see TypeModel.shapeKeys); R4 types rarely use more. */
+export const SHAPE_KEYS = 32;
+
 /** Required elements of a model tracked as bits of a small integer (R4's most in one type: under 10). */
 export const REQUIRED_BITS = 30;
 
@@ -121,6 +132,8 @@ export function compileStructure(sd: StructureDefinition): TypeModel {
       elements: [],
       required: [],
       invariants: path === sd.type ? compileInvariants(elements[0]?.constraint, () => true, path) : [],
+      shapeKeys: [],
+      shapeProps: [],
     };
     models.set(path, model); // before children: contentReference may point back here
     for (const el of byParent.get(path) ?? []) addElement(model, el, byParent, build, ownConstraint);

@@ -114,6 +114,37 @@ describe('validation hot path', () => {
     expect(required(shadow)).toEqual([]);
   });
 
+  it('looks keys up by position per type without mixing objects up (a key seen before at another position, an unknown key)', () => {
+    // type-model.ts shapeKeys: the keys of the last Coding are remembered by position; these Codings differ in order.
+    const r = changed('observation-heart-rate', (o) => {
+      o.code.coding = [
+        { system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' },
+        { code: 'hr', system: 'http://example.org/local' },
+        { system: 'http://example.org/local', bogus: 'x', display: 'HR' },
+        { system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' },
+      ];
+    });
+    const out = summary(validate(r));
+    expect(out.filter((s) => s.includes('Unknown element'))).toEqual(["error structure Observation.code.coding[2].bogus: Unknown element 'bogus' in Coding"]);
+    expect(errors(validate(fixture('observation-heart-rate')))).toEqual([]);
+  });
+
+  it('checks an element under one key once, counted and per item, with a _shadow-only primitive counted', () => {
+    // profile-check.ts singleKey: the value is read once for the count and the items.
+    const noSubject = changed('observation-heart-rate', (o) => delete o.subject);
+    const twoCategories = changed('observation-heart-rate', (o) => o.category.push({ text: 'other' }));
+    const cardinality = (r: Json): string[] => summary(validate(r)).filter((s) => s.includes('heartrate') && /minimum required|maximum allowed/.test(s));
+    expect(cardinality(noSubject)).toEqual([expect.stringMatching(/^error required Observation\.subject: Observation\.subject: minimum required = 1, but only found 0/)]);
+    expect(cardinality(twoCategories)).toEqual([]);
+    const noValue = changed('observation-heart-rate', (o) => delete o.valueQuantity.value);
+    const shadowValue = changed('observation-heart-rate', (o) => {
+      delete o.valueQuantity.value;
+      o.valueQuantity._value = { extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason', valueCode: 'unknown' }] };
+    });
+    expect(cardinality(noValue)).toEqual([expect.stringMatching(/^error required Observation\.valueQuantity\.value: .*minimum required = 1, but only found 0/)]);
+    expect(summary(validate(shadowValue))).toEqual(['information informational -: Validation successful']);
+  });
+
   // The profile pass finds a choice element's value through the object's own keys (profile-check.ts presentKeys);
   // these pin what the walk over every key of value[x] reported: the value, a `_value` shadow alone, two values.
   describe('profile pass over value[x]', () => {
