@@ -41,6 +41,18 @@ describe.each(WRITE_PATHS)('commitIngest, writes $writes', ({ writerThread }) =>
     expect(verifyAuditChain(audit)).toEqual({ ok: true });
   });
 
+  it('writes a Device repeated with every reading of one commit once, and a changed copy in the same commit as a new version', async () => {
+    const d = device('d1', 'Patient/p1');
+    const changed = { ...device('d1', 'Patient/p1'), status: 'inactive' as const };
+    const result = await t.store.commitIngest(commitOf([d, observation({ id: 'o1' }), { ...d }, observation({ id: 'o2' }), changed, { ...changed }]));
+    expect(result.written.map((w) => [w.reference, w.created, w.versionId])).toEqual([
+      ['Device/d1', true, '1'], ['Observation/o1', true, '1'], ['Device/d1', false, '1'], ['Observation/o2', true, '1'],
+      ['Device/d1', true, '2'], ['Device/d1', false, '2'],
+    ]);
+    expect((await t.store.read('Device', 'd1')) as { status?: string }).toMatchObject({ status: 'inactive', meta: { versionId: '2' } });
+    expect((await t.store.outboxSummary()).pending).toBe(4);
+  });
+
   it('takes a resend with its keys in another order as the same content, and a changed value as a new version', async () => {
     const first = observation({ id: 'o1', effective: '2024-03-01T10:00:00Z' });
     await t.store.commitIngest(commitOf([first]));
