@@ -21,15 +21,18 @@ export class ValueSetIndex {
   private readonly valueSets = new Map<string, ValueSet>();
   private readonly codeSystems = new Map<string, CodeSystem>();
   private readonly cache = new Map<string, Expansion | null>();
+  /** URLs of value sets that are not also a code system's, made once: asked for every Coding.system. */
+  private readonly valueSetOnly = new Set<string>();
 
   constructor(valueSets: readonly ValueSet[], codeSystems: readonly CodeSystem[]) {
     for (const vs of valueSets) if (vs.url) this.valueSets.set(vs.url, vs);
     for (const cs of codeSystems) if (cs.url) this.codeSystems.set(cs.url, cs);
+    for (const url of this.valueSets.keys()) if (!this.codeSystems.has(url)) this.valueSetOnly.add(url);
   }
 
   /** True for the canonical URL of a known value set that is not also a code system's (Coding.system misuse). */
   isValueSetOnly(url: string): boolean {
-    return this.valueSets.has(url) && !this.codeSystems.has(url);
+    return this.valueSetOnly.has(url);
   }
 
   /** Expansion of a canonical (a `|version` suffix is ignored), or undefined when not expandable locally. */
