@@ -146,6 +146,67 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX observation_index_device ON observation_index (device, effective_start);
   CREATE INDEX observation_index_start ON observation_index (effective_start, id);
   `,
+  // 4: the index tables refer to a resource by an explicit integer key (`resources.rid`, which VACUUM keeps, as
+  // it keeps every INTEGER PRIMARY KEY), not by its text id. Deterministic ids are hashes: keyed by them, every
+  // Observation landed on a random leaf of each index B-tree (about 6 pages of WAL per Observation); keyed by
+  // the ever-growing rid, new rows append. Existing rows are carried over by joining on (type, id).
+  `
+  CREATE TABLE resources_v4 (
+    rid INTEGER PRIMARY KEY,
+    type TEXT NOT NULL,
+    id TEXT NOT NULL,
+    version_id TEXT NOT NULL,
+    last_updated TEXT NOT NULL,
+    content TEXT NOT NULL,
+    UNIQUE (type, id)
+  ) STRICT;
+  INSERT INTO resources_v4 (rid, type, id, version_id, last_updated, content)
+    SELECT rowid, type, id, version_id, last_updated, content FROM resources ORDER BY rowid;
+  DROP TABLE resources;
+  ALTER TABLE resources_v4 RENAME TO resources;
+
+  CREATE TABLE token_index_v4 (
+    rid INTEGER NOT NULL,
+    param TEXT NOT NULL,
+    system TEXT NOT NULL,
+    code TEXT NOT NULL,
+    PRIMARY KEY (rid, param, system, code)
+  ) STRICT, WITHOUT ROWID;
+  INSERT OR IGNORE INTO token_index_v4 (rid, param, system, code)
+    SELECT r.rid, t.param, t.system, t.code FROM token_index t JOIN resources r ON r.type = t.type AND r.id = t.id;
+  DROP TABLE token_index;
+  ALTER TABLE token_index_v4 RENAME TO token_index;
+  CREATE INDEX token_index_lookup ON token_index (param, code, system, rid);
+
+  CREATE TABLE observation_index_v4 (
+    rid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL,
+    subject TEXT,
+    device TEXT,
+    effective_start INTEGER,
+    effective_end INTEGER,
+    last_updated INTEGER NOT NULL
+  ) STRICT;
+  INSERT INTO observation_index_v4 (rid, id, subject, device, effective_start, effective_end, last_updated)
+    SELECT r.rid, o.id, o.subject, o.device, o.effective_start, o.effective_end, o.last_updated
+    FROM observation_index o JOIN resources r ON r.type = 'Observation' AND r.id = o.id;
+  DROP TABLE observation_index;
+  ALTER TABLE observation_index_v4 RENAME TO observation_index;
+  CREATE INDEX observation_index_subject ON observation_index (subject, effective_start);
+  CREATE INDEX observation_index_device ON observation_index (device, effective_start);
+  CREATE INDEX observation_index_start ON observation_index (effective_start, id);
+
+  CREATE TABLE device_index_v4 (
+    rid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL,
+    patient TEXT
+  ) STRICT;
+  INSERT INTO device_index_v4 (rid, id, patient)
+    SELECT r.rid, d.id, d.patient FROM device_index d JOIN resources r ON r.type = 'Device' AND r.id = d.id;
+  DROP TABLE device_index;
+  ALTER TABLE device_index_v4 RENAME TO device_index;
+  CREATE INDEX device_index_patient ON device_index (patient);
+  `,
 ];
 
 /** Version this code writes. */

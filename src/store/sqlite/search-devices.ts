@@ -11,13 +11,13 @@ export function searchDevices(db: Db, query: DeviceQuery): SearchPage<Device> {
   const [limit, offset] = page(query.count, query.offset);
   const parts: Fragment[] = [];
   if (query.patient !== undefined) parts.push(inList('d.patient', query.patient));
-  for (const group of query.identifier ?? []) parts.push(tokenGroup('Device', 'd.id', 'identifier', group));
+  for (const group of query.identifier ?? []) parts.push(tokenGroup('d.rid', 'identifier', group));
   const where = allOf(parts);
   const total = (db.prepare(`SELECT COUNT(*) AS n FROM device_index d WHERE ${where.sql}`).get(...where.params) as { n: number }).n;
   if (limit === 0) return { total, resources: [] };
   const rows = db
     .prepare(
-      `SELECT r.content FROM device_index d JOIN resources r ON r.type = 'Device' AND r.id = d.id
+      `SELECT r.content FROM device_index d JOIN resources r ON r.rid = d.rid
        WHERE ${where.sql} ORDER BY d.id LIMIT ? OFFSET ?`,
     )
     .pluck()

@@ -19,7 +19,7 @@ export function searchObservations(db: Db, query: ObservationQuery, nowMs: numbe
   const rows = db
     .prepare(
       `SELECT r.content FROM observation_index o
-       JOIN resources r ON r.type = 'Observation' AND r.id = o.id
+       JOIN resources r ON r.rid = o.rid
        WHERE ${where.sql}
        ORDER BY o.effective_start ${direction} NULLS LAST, o.id ASC
        LIMIT ? OFFSET ?`,
@@ -33,8 +33,8 @@ function observationFilter(query: ObservationQuery, nowMs: number): Fragment {
   const parts: Fragment[] = [];
   if (query.subject !== undefined) parts.push(inList('o.subject', query.subject));
   if (query.device !== undefined) parts.push(inList('o.device', query.device));
-  for (const group of query.code ?? []) parts.push(tokenGroup('Observation', 'o.id', 'code', group));
-  for (const group of query.category ?? []) parts.push(tokenGroup('Observation', 'o.id', 'category', group));
+  for (const group of query.code ?? []) parts.push(tokenGroup('o.rid', 'code', group));
+  for (const group of query.category ?? []) parts.push(tokenGroup('o.rid', 'category', group));
   for (const bound of query.date ?? []) parts.push(dateClause(bound, 'o.effective_start', 'o.effective_end', nowMs));
   return allOf(parts);
 }

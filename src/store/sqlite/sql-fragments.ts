@@ -17,14 +17,15 @@ export function inList(column: string, values: readonly string[]): Fragment {
 }
 
 /**
- * One OR-list of tokens on `param` for the row `idColumn` of `type`. `code` alone matches any system;
- * `system|code` matches exactly; `system: ''` means "no system" (FHIR `|code`).
+ * One OR-list of tokens on `param` for the resource whose `resources.rid` is in `ridColumn` (a rid names one
+ * resource of one type). `code` alone matches any system; `system|code` matches exactly; `system: ''` means
+ * "no system" (FHIR `|code`).
  * See: https://hl7.org/fhir/R4/search.html#token
  */
-export function tokenGroup(type: string, idColumn: string, param: string, tokens: readonly TokenParam[]): Fragment {
+export function tokenGroup(ridColumn: string, param: string, tokens: readonly TokenParam[]): Fragment {
   if (tokens.length === 0) return { sql: '0', params: [] };
   const alternatives: string[] = [];
-  const params: unknown[] = [type, param];
+  const params: unknown[] = [param];
   for (const token of tokens) {
     if (token.system === undefined) {
       alternatives.push('t.code = ?');
@@ -34,7 +35,7 @@ export function tokenGroup(type: string, idColumn: string, param: string, tokens
       params.push(token.code, token.system);
     }
   }
-  const sql = `EXISTS (SELECT 1 FROM token_index t WHERE t.type = ? AND t.param = ? AND t.id = ${idColumn} AND (${alternatives.join(' OR ')}))`;
+  const sql = `EXISTS (SELECT 1 FROM token_index t WHERE t.rid = ${ridColumn} AND t.param = ? AND (${alternatives.join(' OR ')}))`;
   return { sql, params };
 }
 

@@ -22,8 +22,8 @@ export interface WrittenVersion extends StoredRef {
 export type ResourceWriter = (resource: IngestResource, lastUpdated: Date) => WrittenVersion;
 
 export function resourceWriter(db: Db): ResourceWriter {
-  const current = db.prepare<[string, string], { version_id: string; last_updated: string; content: string }>(
-    'SELECT version_id, last_updated, content FROM resources WHERE type = ? AND id = ?',
+  const current = db.prepare<[string, string], { rid: number; version_id: string; last_updated: string; content: string }>(
+    'SELECT rid, version_id, last_updated, content FROM resources WHERE type = ? AND id = ?',
   );
   const upsert = db.prepare(
     `INSERT INTO resources (type, id, version_id, last_updated, content) VALUES (?, ?, ?, ?, ?)
@@ -48,9 +48,11 @@ export function resourceWriter(db: Db): ResourceWriter {
     const iso = lastUpdated.toISOString();
     const stored = withServerMeta(incoming, versionId, iso);
     const content = JSON.stringify(stored);
-    upsert.run(type, id, versionId, iso, content);
+    // The upsert keeps an existing row's rid; a new row's is the insert's rowid.
+    const inserted = upsert.run(type, id, versionId, iso, content);
+    const rid = existing === undefined ? Number(inserted.lastInsertRowid) : existing.rid;
     history.run(type, id, versionId, iso, content);
-    reindex(stored, lastUpdated.getTime(), existing === undefined);
+    reindex(stored, rid, lastUpdated.getTime(), existing === undefined);
     return { reference, created: true, resourceType: type, id, versionId };
   };
 }
@@ -77,28 +79,28 @@ function checkResource(resource: IngestResource): void {
 }
 
 /** Replaces the index rows of one resource (delete then insert: a new version may drop codes). */
-function indexWriter(db: Db): (resource: IngestResource, lastUpdatedMs: number, isNew: boolean) => void {
-  const dropTokens = db.prepare('DELETE FROM token_index WHERE type = ? AND id = ?');
+function indexWriter(db: Db): (resource: IngestResource, rid: number, lastUpdatedMs: number, isNew: boolean) => void {
+  const dropTokens = db.prepare('DELETE FROM token_index WHERE rid = ?');
   // A coding repeated in one resource is one token (the table's key is the whole row).
-  const addToken = db.prepare('INSERT OR IGNORE INTO token_index (type, id, param, system, code) VALUES (?, ?, ?, ?, ?)');
+  const addToken = db.prepare('INSERT OR IGNORE INTO token_index (rid, param, system, code) VALUES (?, ?, ?, ?)');
   const putObservation = db.prepare(
-    `INSERT OR REPLACE INTO observation_index (id, subject, device, effective_start, effective_end, last_updated)
-     VALUES (?, ?, ?, ?, ?, ?)`,
+    `INSERT OR REPLACE INTO observation_index (rid, id, subject, device, effective_start, effective_end, last_updated)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
   );
-  const putDevice = db.prepare('INSERT OR REPLACE INTO device_index (id, patient) VALUES (?, ?)');
+  const putDevice = db.prepare('INSERT OR REPLACE INTO device_index (rid, id, patient) VALUES (?, ?, ?)');
 
-  return (resource, lastUpdatedMs, isNew) => {
+  return (resource, rid, lastUpdatedMs, isNew) => {
     const id = resource.id as string;
     let tokens: TokenRow[];
     if (resource.resourceType === 'Observation') {
       const row = observationRow(resource);
-      putObservation.run(id, row.subject, row.device, row.start, row.end, lastUpdatedMs);
+      putObservation.run(rid, id, row.subject, row.device, row.start, row.end, lastUpdatedMs);
       tokens = observationTokens(resource);
     } else {
-      putDevice.run(id, deviceRow(resource).patient);
+      putDevice.run(rid, id, deviceRow(resource).patient);
       tokens = deviceTokens(resource);
     }
-    if (!isNew) dropTokens.run(resource.resourceType, id); // a first version has no rows to replace
-    for (const t of tokens) addToken.run(resource.resourceType, id, t.param, t.system, t.code);
+    if (!isNew) dropTokens.run(rid); // a first version has no rows to replace
+    for (const t of tokens) addToken.run(rid, t.param, t.system, t.code);
   };
 }

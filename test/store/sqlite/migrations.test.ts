@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { openSqliteStore } from '../../../src/store';
 import { migrate } from '../../../src/store/sqlite/migrations';
 import { openDatabase } from '../../../src/store/sqlite/open-database';
-import { LOINC, NOW, observation } from '../store-fixtures';
+import { commitOf, LOINC, NOW, observation } from '../store-fixtures';
 
-describe('migration 3 (index tables WITHOUT ROWID)', () => {
+describe('migrations 3 and 4 (index tables keyed by the resource\'s integer rid)', () => {
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'iomt-migrate-'));
@@ -34,14 +34,34 @@ describe('migration 3 (index tables WITHOUT ROWID)', () => {
     } finally {
       await store.close();
     }
-    const v3 = openDatabase(file);
+    const now = openDatabase(file);
     try {
-      expect(v3.pragma('user_version', { simple: true })).toBe(3);
-      expect(v3.prepare('SELECT COUNT(*) FROM token_index').pluck().get()).toBe(1);
-      const withoutRowid = v3.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND sql LIKE '%WITHOUT ROWID%' ORDER BY name").pluck().all();
-      expect(withoutRowid).toEqual(['observation_index', 'token_index']);
+      expect(now.pragma('user_version', { simple: true })).toBe(4);
+      expect(now.prepare('SELECT COUNT(*) FROM token_index').pluck().get()).toBe(1);
+      const rid = now.prepare("SELECT rid FROM resources WHERE type = 'Observation' AND id = 'o1'").pluck().get();
+      expect(now.prepare('SELECT rid FROM observation_index').pluck().all()).toEqual([rid]);
+      expect(now.prepare('SELECT DISTINCT rid FROM token_index').pluck().all()).toEqual([rid]);
     } finally {
-      v3.close();
+      now.close();
+    }
+  });
+
+  it('keeps index rows pointing at their resources through VACUUM (rid is an INTEGER PRIMARY KEY)', async () => {
+    const file = join(dir, 'bridge.db');
+    const store = openSqliteStore({ file, now: () => NOW });
+    await store.commitIngest(commitOf([observation({ id: 'a', code: '8867-4' }), observation({ id: 'b', code: '8480-6' })]));
+    await store.close();
+    const db = openDatabase(file);
+    db.prepare("DELETE FROM resources WHERE id = 'a'").run(); // a gap in the rowids, which VACUUM could close
+    db.prepare("DELETE FROM observation_index WHERE id = 'a'").run();
+    db.exec('VACUUM');
+    db.close();
+    const again = openSqliteStore({ file, now: () => NOW });
+    try {
+      const found = await again.searchObservations({ code: [[{ code: '8480-6' }]], count: 10, offset: 0 });
+      expect(found.resources.map((r) => r.id)).toEqual(['b']);
+    } finally {
+      await again.close();
     }
   });
 });
