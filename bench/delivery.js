@@ -14,7 +14,7 @@
  * at 1,000 readings/s) of one device, devices round-robin; each reading makes 2 Observations.
  * Prints a table, then one JSON line of figures.
  * Usage: npm run bench:delivery [-- --rate 1000 --seconds 15 --warmup 3 --backlog 5000 --devices 20 --per-request 10
- *        --concurrency N (IOMT_EHR_CONCURRENCY; default the bridge's 4) --only sandbox|indexed --latency-only --profile DIR (CPU profiles of each bridge, one folder per run, one file per thread)]
+ *        --concurrency N (IOMT_EHR_CONCURRENCY; default the bridge's 8) --only sandbox|indexed --latency-only --profile DIR (CPU profiles of each bridge, one folder per run, one file per thread)]
  */
 const { copyFileSync, mkdirSync, mkdtempSync, rmSync } = require('node:fs');
 const { fork, spawn } = require('node:child_process');
@@ -39,7 +39,7 @@ const WARMUP = Number(arg('warmup', 3));
 const BACKLOG = Number(arg('backlog', 5000));
 const DEVICES = Number(arg('devices', 20));
 const PER_REQUEST = Number(arg('per-request', 10));
-/** IOMT_EHR_CONCURRENCY for every bridge of the run; the bridge's default (4) unless given. */
+/** IOMT_EHR_CONCURRENCY for every bridge of the run; the bridge's default (8) unless given. */
 const CONCURRENCY = arg('concurrency', undefined);
 const ONLY = arg('only', undefined);
 const LATENCY_ONLY = process.argv.includes('--latency-only');
@@ -333,7 +333,7 @@ async function main() {
   try {
     const bySandbox = ONLY === 'indexed' ? undefined : await measure(keyDir, sandbox);
     const byIndexed = ONLY === 'sandbox' ? undefined : await measure(keyDir, indexed);
-    console.log(`bench:delivery — ${cpus().length} cores (load average ${loadBefore.toFixed(1)} at start), Node ${process.version}, ${DEVICES} devices, ${PER_REQUEST} readings per ingest request (separate load process), bridge defaults${CONCURRENCY === undefined ? ' (concurrency 4)' : `, but concurrency ${CONCURRENCY}`}`);
+    console.log(`bench:delivery — ${cpus().length} cores (load average ${loadBefore.toFixed(1)} at start), Node ${process.version}, ${DEVICES} devices, ${PER_REQUEST} readings per ingest request (separate load process), bridge defaults${CONCURRENCY === undefined ? ' (concurrency 8)' : `, but concurrency ${CONCURRENCY}`}`);
     console.table({ ...(bySandbox ? rows('sandbox', bySandbox) : {}), ...(byIndexed ? rows('indexed', byIndexed) : {}) });
     for (const [name, m] of [['sandbox EHR', bySandbox], ['indexed EHR', byIndexed]].filter(([, m]) => m !== undefined)) {
       const met = m.latency.p99ms < 1000 && m.latency.sentPerSecond >= RATE * 0.98 && m.latency.ingestFailures === 0;
@@ -341,7 +341,7 @@ async function main() {
     }
     console.log(JSON.stringify({
       bench: 'delivery', cores: cpus().length, loadAverage: Number(loadBefore.toFixed(2)), node: process.version, rate: RATE, seconds: SECONDS, warmupSeconds: WARMUP, backlog: BACKLOG,
-      devices: DEVICES, perRequest: PER_REQUEST, concurrency: Number(CONCURRENCY ?? 4), sandbox: bySandbox, indexed: byIndexed,
+      devices: DEVICES, perRequest: PER_REQUEST, concurrency: Number(CONCURRENCY ?? 8), sandbox: bySandbox, indexed: byIndexed,
     }));
   } finally {
     await sandbox.stop();

@@ -103,7 +103,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
     description: "When set, a reading's `Patient/ID` is looked up at the EHR as `Patient?identifier=<system>|ID`; otherwise ID is read as the EHR's own Patient id. Either way the device's link at the EHR is the fallback; unresolvable goes to the dead letter." },
   { name: 'IOMT_EHR_BATCH_SIZE', default: '`50`', schema: int(1, 1000),
     description: 'Most outbox entries pushed in one transaction Bundle.' },
-  { name: 'IOMT_EHR_CONCURRENCY', default: '`4`', schema: int(1, 64),
+  { name: 'IOMT_EHR_CONCURRENCY', default: '`8`', schema: int(1, 64),
     description: 'Transaction Bundles in flight to the EHR at once (each device stays in order).' },
   { name: 'IOMT_EHR_TIMEOUT_MS', default: '`10000`', schema: int(100, 600_000),
     description: 'Time allowed for one EHR request, answer included; a timeout is retried.' },

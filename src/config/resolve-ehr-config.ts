@@ -30,7 +30,7 @@ export function resolveEhrConfig(values: ReadonlyMap<string, unknown>, problems:
     scopes: get('IOMT_EHR_SCOPES', 'system/Patient.rs system/Device.cu system/Observation.cu'),
     clientAlg: get('IOMT_EHR_CLIENT_ALG', 'ES384'),
     batchSize: get('IOMT_EHR_BATCH_SIZE', 50),
-    concurrency: get('IOMT_EHR_CONCURRENCY', 4),
+    concurrency: get('IOMT_EHR_CONCURRENCY', 8),
     timeoutMs: get('IOMT_EHR_TIMEOUT_MS', 10_000),
     maxAttempts: get('IOMT_EHR_MAX_ATTEMPTS', 25),
     retryBaseMs: get('IOMT_EHR_RETRY_BASE_MS', 1000),
