@@ -14,7 +14,7 @@
  * at 1,000 readings/s) of one device, devices round-robin; each reading makes 2 Observations.
  * Prints a table, then one JSON line of figures.
  * Usage: npm run bench:delivery [-- --rate 1000 --seconds 15 --warmup 3 --backlog 5000 --devices 20 --per-request 10
- *        --concurrency N (IOMT_EHR_CONCURRENCY; default the bridge's 8) --only sandbox|indexed --latency-only --profile DIR (CPU profiles of each bridge, one folder per run, one file per thread)]
+ *        --concurrency N (IOMT_EHR_CONCURRENCY; default the bridge's 8) --only sandbox|indexed --latency-only --profile DIR (CPU profiles of each bridge and of the sandbox, one folder each, one file per thread)]
  */
 const { copyFileSync, mkdirSync, mkdtempSync, rmSync } = require('node:fs');
 const { fork, spawn } = require('node:child_process');
@@ -123,7 +123,8 @@ async function loadProcess(job) {
 /** `iomt-bridge sandbox` on free ports with its control API; resolves with the URLs it logs. */
 function startSandbox(jwks) {
   return new Promise((ok, fail) => {
-    const child = spawn(process.execPath, [CLI, 'sandbox', '--fhir-port', '0', '--auth-port', '0', '--faults', '--log-level', 'info', '--backend-jwks-json', JSON.stringify(jwks)], {
+    const profile = PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', resolve(PROFILE_DIR, 'sandbox')] : [];
+    const child = spawn(process.execPath, [...profile, CLI, 'sandbox', '--fhir-port', '0', '--auth-port', '0', '--faults', '--log-level', 'info', '--backend-jwks-json', JSON.stringify(jwks)], {
       env: withoutIomt(process.env), stdio: ['ignore', 'pipe', 'inherit'],
     });
     // Its `sandbox listening` line is logged at info (a quieter level would hide it); the request log after it is
