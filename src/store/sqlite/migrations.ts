@@ -114,44 +114,14 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (patient, recorded, audit_seq)
   ) STRICT;
   `,
-  // 3: the two index tables written for every Observation are keyed by their own columns (WITHOUT ROWID),
-  // one B-tree fewer per row than a rowid table with a separate key index; an identical token is kept once.
-  // The rows are copied over. See: https://sqlite.org/withoutrowid.html
-  `
-  CREATE TABLE token_index_v3 (
-    type TEXT NOT NULL,
-    id TEXT NOT NULL,
-    param TEXT NOT NULL,
-    system TEXT NOT NULL,
-    code TEXT NOT NULL,
-    PRIMARY KEY (type, id, param, system, code)
-  ) STRICT, WITHOUT ROWID;
-  INSERT OR IGNORE INTO token_index_v3 SELECT type, id, param, system, code FROM token_index;
-  DROP TABLE token_index;
-  ALTER TABLE token_index_v3 RENAME TO token_index;
-  CREATE INDEX token_index_lookup ON token_index (type, param, code, system, id);
-
-  CREATE TABLE observation_index_v3 (
-    id TEXT PRIMARY KEY,
-    subject TEXT,
-    device TEXT,
-    effective_start INTEGER,
-    effective_end INTEGER,
-    last_updated INTEGER NOT NULL
-  ) STRICT, WITHOUT ROWID;
-  INSERT INTO observation_index_v3 SELECT id, subject, device, effective_start, effective_end, last_updated FROM observation_index;
-  DROP TABLE observation_index;
-  ALTER TABLE observation_index_v3 RENAME TO observation_index;
-  CREATE INDEX observation_index_subject ON observation_index (subject, effective_start);
-  CREATE INDEX observation_index_device ON observation_index (device, effective_start);
-  CREATE INDEX observation_index_start ON observation_index (effective_start, id);
-  `,
-  // 4: the index tables refer to a resource by an explicit integer key (`resources.rid`, which VACUUM keeps, as
+  // 3: the index tables refer to a resource by an explicit integer key (`resources.rid`, which VACUUM keeps, as
   // it keeps every INTEGER PRIMARY KEY), not by its text id. Deterministic ids are hashes: keyed by them, every
   // Observation landed on a random leaf of each index B-tree (about 6 pages of WAL per Observation); keyed by
-  // the ever-growing rid, new rows append. Existing rows are carried over by joining on (type, id).
+  // the ever-growing rid, new rows append. token_index is keyed by its whole row (WITHOUT ROWID), so an
+  // identical token is kept once. Existing rows are carried over by joining on (type, id).
+  // See: https://sqlite.org/withoutrowid.html
   `
-  CREATE TABLE resources_v4 (
+  CREATE TABLE resources_v3 (
     rid INTEGER PRIMARY KEY,
     type TEXT NOT NULL,
     id TEXT NOT NULL,
@@ -160,25 +130,25 @@ const MIGRATIONS: readonly string[] = [
     content TEXT NOT NULL,
     UNIQUE (type, id)
   ) STRICT;
-  INSERT INTO resources_v4 (rid, type, id, version_id, last_updated, content)
+  INSERT INTO resources_v3 (rid, type, id, version_id, last_updated, content)
     SELECT rowid, type, id, version_id, last_updated, content FROM resources ORDER BY rowid;
   DROP TABLE resources;
-  ALTER TABLE resources_v4 RENAME TO resources;
+  ALTER TABLE resources_v3 RENAME TO resources;
 
-  CREATE TABLE token_index_v4 (
+  CREATE TABLE token_index_v3 (
     rid INTEGER NOT NULL,
     param TEXT NOT NULL,
     system TEXT NOT NULL,
     code TEXT NOT NULL,
     PRIMARY KEY (rid, param, system, code)
   ) STRICT, WITHOUT ROWID;
-  INSERT OR IGNORE INTO token_index_v4 (rid, param, system, code)
+  INSERT OR IGNORE INTO token_index_v3 (rid, param, system, code)
     SELECT r.rid, t.param, t.system, t.code FROM token_index t JOIN resources r ON r.type = t.type AND r.id = t.id;
   DROP TABLE token_index;
-  ALTER TABLE token_index_v4 RENAME TO token_index;
+  ALTER TABLE token_index_v3 RENAME TO token_index;
   CREATE INDEX token_index_lookup ON token_index (param, code, system, rid);
 
-  CREATE TABLE observation_index_v4 (
+  CREATE TABLE observation_index_v3 (
     rid INTEGER PRIMARY KEY,
     id TEXT NOT NULL,
     subject TEXT,
@@ -187,24 +157,24 @@ const MIGRATIONS: readonly string[] = [
     effective_end INTEGER,
     last_updated INTEGER NOT NULL
   ) STRICT;
-  INSERT INTO observation_index_v4 (rid, id, subject, device, effective_start, effective_end, last_updated)
+  INSERT INTO observation_index_v3 (rid, id, subject, device, effective_start, effective_end, last_updated)
     SELECT r.rid, o.id, o.subject, o.device, o.effective_start, o.effective_end, o.last_updated
     FROM observation_index o JOIN resources r ON r.type = 'Observation' AND r.id = o.id;
   DROP TABLE observation_index;
-  ALTER TABLE observation_index_v4 RENAME TO observation_index;
+  ALTER TABLE observation_index_v3 RENAME TO observation_index;
   CREATE INDEX observation_index_subject ON observation_index (subject, effective_start);
   CREATE INDEX observation_index_device ON observation_index (device, effective_start);
   CREATE INDEX observation_index_start ON observation_index (effective_start, id);
 
-  CREATE TABLE device_index_v4 (
+  CREATE TABLE device_index_v3 (
     rid INTEGER PRIMARY KEY,
     id TEXT NOT NULL,
     patient TEXT
   ) STRICT;
-  INSERT INTO device_index_v4 (rid, id, patient)
+  INSERT INTO device_index_v3 (rid, id, patient)
     SELECT r.rid, d.id, d.patient FROM device_index d JOIN resources r ON r.type = 'Device' AND r.id = d.id;
   DROP TABLE device_index;
-  ALTER TABLE device_index_v4 RENAME TO device_index;
+  ALTER TABLE device_index_v3 RENAME TO device_index;
   CREATE INDEX device_index_patient ON device_index (patient);
   `,
 ];

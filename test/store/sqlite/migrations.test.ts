@@ -6,7 +6,7 @@ import { migrate } from '../../../src/store/sqlite/migrations';
 import { openDatabase } from '../../../src/store/sqlite/open-database';
 import { commitOf, LOINC, NOW, observation } from '../store-fixtures';
 
-describe('migrations 3 and 4 (index tables keyed by the resource\'s integer rid)', () => {
+describe('migration 3 (index tables keyed by the resource\'s integer rid)', () => {
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'iomt-migrate-'));
@@ -36,7 +36,7 @@ describe('migrations 3 and 4 (index tables keyed by the resource\'s integer rid)
     }
     const now = openDatabase(file);
     try {
-      expect(now.pragma('user_version', { simple: true })).toBe(4);
+      expect(now.pragma('user_version', { simple: true })).toBe(3);
       expect(now.prepare('SELECT COUNT(*) FROM token_index').pluck().get()).toBe(1);
       const rid = now.prepare("SELECT rid FROM resources WHERE type = 'Observation' AND id = 'o1'").pluck().get();
       expect(now.prepare('SELECT rid FROM observation_index').pluck().all()).toEqual([rid]);
