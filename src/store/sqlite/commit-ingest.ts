@@ -33,21 +33,8 @@ export function ingestCommitter(db: Db, audit: AuditLog, options: CommitOptions)
     const now = options.now();
     prune.run(Math.floor(now.getTime() / 1000) - options.jtiGraceSeconds);
     if (useJti.run(commit.deviceId, commit.jti, commit.jtiExpiresAt).changes === 0) throw jtiReplayed();
-    // A batch from one device repeats its Device with every reading: the same id and text is written (or
-    // found unchanged) once per commit.
-    // Only a repeated id is serialised for the comparison (Observations, each with its own id, never are).
-    const seen = new Map<string, { resource: IngestCommit['resources'][number]; text?: string; version: ReturnType<typeof write> }>();
     const written = commit.resources.map((resource) => {
-      const key = `${resource.resourceType}/${String(resource.id)}`;
-      const before = seen.get(key);
-      if (before !== undefined) {
-        before.text ??= JSON.stringify(before.resource);
-        if (before.text === JSON.stringify(resource)) {
-          return { reference: before.version.reference, created: false, versionId: before.version.versionId };
-        }
-      }
       const version = write(resource, now);
-      seen.set(key, { resource, version });
       if (version.created) {
         enqueue.run(version.resourceType, version.id, version.versionId, commit.deviceId, now.toISOString());
       }
