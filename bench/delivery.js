@@ -19,13 +19,14 @@
 const { copyFileSync, mkdirSync, mkdtempSync, rmSync } = require('node:fs');
 const { fork, spawn } = require('node:child_process');
 const http = require('node:http');
-const { tmpdir, cpus, loadavg } = require('node:os');
+const { tmpdir } = require('node:os');
 const { join, resolve } = require('node:path');
 const { exportJWK, generateKeyPair } = require('jose');
 const { signDeviceToken } = require('../dist/ingest');
 const { loadOrCreateClientKey } = require('../dist/delivery');
 const { openSqliteStore } = require('../dist/store');
 const { startProcess, stopProcess } = require('./lib');
+const { machine, describeMachine } = require('./machine');
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -330,18 +331,18 @@ async function main() {
   const key = await loadOrCreateClientKey(keyDir, 'ES384');
   const sandbox = sandboxTarget(await startSandbox({ keys: [key.publicJwk] }));
   const indexed = await indexedTarget();
-  const loadBefore = loadavg()[0];
+  const host = machine(); // before our own load
   try {
     const bySandbox = ONLY === 'indexed' ? undefined : await measure(keyDir, sandbox);
     const byIndexed = ONLY === 'sandbox' ? undefined : await measure(keyDir, indexed);
-    console.log(`bench:delivery — ${cpus().length} cores (load average ${loadBefore.toFixed(1)} at start), Node ${process.version}, ${DEVICES} devices, ${PER_REQUEST} readings per ingest request (separate load process), bridge defaults${CONCURRENCY === undefined ? ' (concurrency 8)' : `, but concurrency ${CONCURRENCY}`}`);
+    console.log(`bench:delivery — ${describeMachine(host)}; ${DEVICES} devices, ${PER_REQUEST} readings per ingest request (separate load process), bridge defaults${CONCURRENCY === undefined ? ' (concurrency 8)' : `, but concurrency ${CONCURRENCY}`}`);
     console.table({ ...(bySandbox ? rows('sandbox', bySandbox) : {}), ...(byIndexed ? rows('indexed', byIndexed) : {}) });
     for (const [name, m] of [['sandbox EHR', bySandbox], ['indexed EHR', byIndexed]].filter(([, m]) => m !== undefined)) {
       const met = m.latency.p99ms < 1000 && m.latency.sentPerSecond >= RATE * 0.98 && m.latency.ingestFailures === 0;
-      console.log(`${name}: p99 reading → EHR ${m.latency.p99ms} ms at ${m.latency.sentPerSecond} readings/s sent (load process at most ${m.latency.loadMaxLateMs} ms behind schedule; target p99 < 1000 ms at 1000/s: ${met ? 'met' : 'NOT met'})${m.speedup ? `; batching ×${m.speedup}` : ''}; ingest failures ${m.latency.ingestFailures}`);
+      console.log(`${name}: p99 reading → EHR ${m.latency.p99ms} ms at ${m.latency.sentPerSecond} readings/s sent (load process at most ${m.latency.loadMaxLateMs} ms behind schedule; target p99 < 1000 ms at ${RATE}/s: ${met ? 'met' : 'NOT met'})${m.speedup ? `; batching ×${m.speedup}` : ''}; ingest failures ${m.latency.ingestFailures}`);
     }
     console.log(JSON.stringify({
-      bench: 'delivery', cores: cpus().length, loadAverage: Number(loadBefore.toFixed(2)), node: process.version, rate: RATE, seconds: SECONDS, warmupSeconds: WARMUP, backlog: BACKLOG,
+      bench: 'delivery', machine: host, rate: RATE, seconds: SECONDS, warmupSeconds: WARMUP, backlog: BACKLOG,
       devices: DEVICES, perRequest: PER_REQUEST, concurrency: Number(CONCURRENCY ?? 8), sandbox: bySandbox, indexed: byIndexed,
     }));
   } finally {

@@ -6,11 +6,12 @@
  */
 const { mkdtempSync, rmSync, writeFileSync } = require('node:fs');
 const { spawnSync } = require('node:child_process');
-const { tmpdir, cpus } = require('node:os');
+const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { exportJWK, generateKeyPair } = require('jose');
 const { signDeviceToken } = require('../dist/ingest');
 const { startProcess, stopProcess, load, summarise } = require('./lib');
+const { machine, describeMachine } = require('./machine');
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -41,6 +42,7 @@ async function signedRequests(key, audience, bodies) {
 }
 
 async function main() {
+  const host = machine(); // before our own load
   const dataDir = mkdtempSync(join(tmpdir(), 'iomt-bench-'));
   const env = { IOMT_DATA_DIR: dataDir, IOMT_PORT: '0' };
   const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
@@ -67,7 +69,7 @@ async function main() {
     rows.bridgeSingle = summarise(await load(bridge.url, '/ingest', await signedRequests(privateJwk, audience, single(SINGLE)), CONNECTIONS), 1);
     rows.bareBatch = summarise(await load(bare.url, '/ingest', await signedRequests(privateJwk, audience, batch(BATCHES)), CONNECTIONS), BATCH_SIZE);
     rows.bridgeBatch = summarise(await load(bridge.url, '/ingest', await signedRequests(privateJwk, audience, batch(BATCHES)), CONNECTIONS), BATCH_SIZE);
-    report(rows);
+    report(rows, host);
   } finally {
     await stopProcess(bridge.child);
     await stopProcess(bare.child);
@@ -75,15 +77,15 @@ async function main() {
   }
 }
 
-function report(rows) {
-  console.log(`bench:ingest — ${cpus().length} cores, Node ${process.version}, ${CONNECTIONS} connections, ${SINGLE} single / ${BATCHES}×${BATCH_SIZE} batched requests`);
+function report(rows, host) {
+  console.log(`bench:ingest — ${describeMachine(host)}; ${CONNECTIONS} connections, ${SINGLE} single / ${BATCHES}×${BATCH_SIZE} batched requests`);
   console.table(Object.fromEntries(Object.entries(rows).map(([k, r]) => [k, r])));
   const ratioSingle = rows.bridgeSingle.requestsPerSecond / rows.bareSingle.requestsPerSecond;
   const ratioBatch = rows.bridgeBatch.requestsPerSecond / rows.bareBatch.requestsPerSecond;
   const failures = rows.bridgeSingle.non2xx + rows.bridgeBatch.non2xx + rows.bridgeSingle.errors + rows.bridgeBatch.errors;
   console.log(`single-reading ingest at ${(ratioSingle * 100).toFixed(1)} % of the bare route; 100-reading batches at ${(ratioBatch * 100).toFixed(1)} %; bridge non-2xx/errors: ${failures}`);
   console.log(JSON.stringify({
-    benchmark: 'ingest', node: process.version, cores: cpus().length, connections: CONNECTIONS,
+    benchmark: 'ingest', machine: host, connections: CONNECTIONS,
     single: { bridge: rows.bridgeSingle, bare: rows.bareSingle, ratio: Number(ratioSingle.toFixed(3)) },
     batch100: { bridge: rows.bridgeBatch, bare: rows.bareBatch, ratio: Number(ratioBatch.toFixed(3)) },
     bridgeFailures: failures,

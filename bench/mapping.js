@@ -11,6 +11,7 @@ const { join } = require('node:path');
 const { loadMappings, loadMappingPath, selectMapping } = require('../dist/mapping');
 const { createValidator, loadDefinitions } = require('../dist/validation');
 const { anchor } = require('./anchors');
+const { machine, describeMachine } = require('./machine');
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -65,6 +66,7 @@ function bench(id, mapping, payloads, device) {
 }
 
 function main() {
+  const host = machine(); // before our own load
   const cases = mappings.map((m) => ({ id: m.id, mapping: m, payloads: examples(m.id), device: { deviceId: `dev-${m.id}-1`, patient: 'Patient/example' } }));
   for (const c of cases) selectMapping(mappings, c.payloads[0]); // the examples are this family's
   if (existsSync(MEDTECH)) cases.push({ id: 'medtech-basic (hourly SampledData)', mapping: loadMappingPath(MEDTECH), payloads: medtechMessages(), device: { deviceId: 'gw-1' } });
@@ -73,10 +75,11 @@ function main() {
   const rows = cases.map((c) => bench(c.id, c.mapping, c.payloads, c.device));
   const pad = (s, n) => String(s).padEnd(n);
   const num = (n) => n.toLocaleString('en-US').padStart(12);
+  console.log(describeMachine(host));
   console.log(`mapping throughput, readings (Observations) per second on one core, ${SECONDS}s per cell, node ${process.version}`);
   console.log(`${pad('mapping', 38)}${pad('kind', 9)}${'map only'.padStart(12)}${'map+validate'.padStart(14)}  validation share`);
   for (const r of rows) console.log(`${pad(r.id, 38)}${pad(r.kind, 9)}${num(r.mapOnly)}  ${num(r.mapAndValidate)}  ${Math.round(100 * (1 - r.mapAndValidate / r.mapOnly))}%`);
-  console.log(JSON.stringify({ bench: 'mapping', unit: 'readings/s/core', seconds: SECONDS, node: process.version, results: rows }));
+  console.log(JSON.stringify({ bench: 'mapping', machine: host, unit: 'readings/s/core', seconds: SECONDS, results: rows }));
 }
 
 main();

@@ -9,6 +9,7 @@
 const { execFileSync } = require('node:child_process');
 const { existsSync, readdirSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
+const { machine, describeMachine } = require('./machine');
 
 const ROOT = join(__dirname, '..');
 const arg = (name, fallback) => {
@@ -86,6 +87,7 @@ function medplum() {
 }
 
 function main() {
+  const host = machine(); // before our own load
   const items = corpus();
   const cold = coldStart();
   const o = ours();
@@ -105,6 +107,7 @@ function main() {
     }
     return { name, resources: set.length, ours: median(a), medplum: median(b), ratio: median(a) / median(b) };
   });
+  console.log(describeMachine(host));
   console.log(`corpus: ${items.length} Observations (${hr.length} heart rate, ${bp.length} blood pressure); median of ${ROUNDS} alternating ${SECONDS}s measurements, one thread`);
   console.log(`${'case'.padEnd(44)}${'ours/s'.padStart(12)}${'medplum/s'.padStart(12)}${'ratio'.padStart(8)}`);
   for (const r of rows) {
@@ -114,7 +117,7 @@ function main() {
   console.log(`heap after boot: ours ${o.heapMb.toFixed(1)} MB, medplum ${m.heapMb.toFixed(1)} MB`);
   const fig = (r) => ({ ours: Math.round(r.ours), medplum: Math.round(r.medplum), ratio: Number(r.ratio.toFixed(2)) });
   console.log(JSON.stringify({
-    corpus: items.length, base: fig(rows[0]), heartrate: fig(rows[1]), bp: fig(rows[2]),
+    machine: host, corpus: items.length, base: fig(rows[0]), heartrate: fig(rows[1]), bp: fig(rows[2]),
     coldStartMs: Math.round(cold), heapMb: { ours: Number(o.heapMb.toFixed(1)), medplum: Number(m.heapMb.toFixed(1)) },
   }));
 }
