@@ -1,14 +1,7 @@
 import type { AuditEvent } from 'fhir/r4';
-import { chainHash, GENESIS_HASH } from '../../audit/hash-chain';
 import type { AuditRecord } from '../port';
+import { auditRecordOf, nextAuditEntry, type AuditDbRow } from '../shared/audit-entry';
 import type { Db } from './open-database';
-
-interface AuditDbRow {
-  seq: number;
-  event: string;
-  prev_hash: string;
-  hash: string;
-}
 
 export interface ListAuditOptions {
   /** Most entries to return (default all). */
@@ -31,20 +24,14 @@ export function auditLog(db: Db): AuditLog {
   const select = db.prepare<[number, number], AuditDbRow>('SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?');
   return {
     append(event) {
-      const last = head.get();
-      const seq = (last?.seq ?? 0) + 1;
-      const prevHash = last?.hash ?? GENESIS_HASH;
-      // Hash what will be read back (the JSON round trip), so verification sees exactly the hashed value.
-      const text = JSON.stringify(event);
-      const stored = JSON.parse(text) as AuditEvent;
-      const hash = chainHash(prevHash, stored);
-      insert.run(seq, text, prevHash, hash);
-      return { seq, event: stored, prevHash, hash };
+      const { text, ...entry } = nextAuditEntry(head.get(), event);
+      insert.run(entry.seq, text, entry.prevHash, entry.hash);
+      return entry;
     },
     list(options = {}) {
       // LIMIT -1 is SQLite's "no limit".
       const rows = select.all(options.afterSeq ?? 0, options.limit ?? -1);
-      return rows.map((r) => ({ seq: r.seq, event: JSON.parse(r.event) as AuditEvent, prevHash: r.prev_hash, hash: r.hash }));
+      return rows.map(auditRecordOf);
     },
   };
 }

@@ -1,5 +1,5 @@
-import { FhirError } from '../../errors/fhir-error';
 import type { IngestCommit, IngestResult } from '../port';
+import { jtiReplayed } from '../shared/resource-rules';
 import type { AuditLog } from './audit-log';
 import type { Db } from './open-database';
 import { resourceWriter } from './write-resource';
@@ -45,13 +45,4 @@ export function ingestCommitter(db: Db, audit: AuditLog, options: CommitOptions)
   });
   // Standing alone it takes the write lock first (IMMEDIATE); inside a group commit it is a SAVEPOINT.
   return (commit) => (db.inTransaction ? run(commit) : run.immediate(commit));
-}
-
-function jtiReplayed(): FhirError {
-  // RFC 7519 §4.1.7: a jti may be used to prevent replay; a second commit with it is a replay.
-  return FhirError.of(
-    'ERR_JTI_REPLAYED',
-    { code: 'conflict', text: 'This device token (jti) has already been used' },
-    { status: 409 },
-  );
 }

@@ -1,8 +1,9 @@
-import type { AuditEvent } from 'fhir/r4';
-import type { AuditRecord, OutboxStore, OutboxSummary } from '../port';
+import type { OutboxStore } from '../port';
+import { auditRecordOf, type AuditDbRow } from '../shared/audit-entry';
 import type { AuditLog } from './audit-log';
 import type { Db } from './open-database';
-import { outboxQueue, outboxRecordOf, type OutboxDbRow } from './outbox-queue';
+import { outboxRecordOf, outboxSignal, summarise, type OutboxDbRow, type OutboxSignal } from '../shared/outbox-record';
+import { outboxQueue } from './outbox-queue';
 
 /** Widest `IN (...)` list per statement (SQLite's default host-parameter limit is 32766). */
 const MAX_SEQS = 10_000;
@@ -19,7 +20,7 @@ export function outboxStore(db: Db, audit: AuditLog, now: () => Date, signal: Ou
   const list = db.prepare<[{ status: string | null; after: number; limit: number }], OutboxDbRow>(
     `SELECT * FROM outbox WHERE (@status IS NULL OR status = @status) AND seq > @after ORDER BY seq LIMIT @limit`,
   );
-  const disclosures = db.prepare<[string, string], { seq: number; event: string; prev_hash: string; hash: string }>(
+  const disclosures = db.prepare<[string, string], AuditDbRow>(
     `SELECT a.* FROM disclosure_index d JOIN audit a ON a.seq = d.audit_seq
      WHERE d.patient = ? AND d.recorded >= ? ORDER BY a.seq`,
   );
@@ -39,50 +40,8 @@ export function outboxStore(db: Db, audit: AuditLog, now: () => Date, signal: Ou
     outboxSummary: async () => summarise(summary.all({ now: now().getTime() })),
     listOutbox: async (o) => list.all({ status: o.status ?? null, after: o.afterSeq ?? 0, limit: o.limit }).map(outboxRecordOf),
     listDisclosures: async (o) =>
-      disclosures.all(o.patient, o.since).map((r): AuditRecord => ({
-        seq: r.seq, event: JSON.parse(r.event) as AuditEvent, prevHash: r.prev_hash, hash: r.hash,
-      })),
+      disclosures.all(o.patient, o.since).map(auditRecordOf),
   };
-}
-
-/** In-process notification of new outbox work (a commit of this process added or re-queued entries). */
-export interface OutboxSignal {
-  notify(): void;
-  subscribe(listener: () => void): () => void;
-}
-
-/** A listener that throws is the listener's bug: it must not fail the commit that notified it. */
-export function outboxSignal(): OutboxSignal {
-  const listeners = new Set<() => void>();
-  return {
-    notify() {
-      for (const listener of listeners) {
-        try {
-          listener();
-        } catch {
-          // the listener's own failure; the commit already succeeded
-        }
-      }
-    },
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => void listeners.delete(listener);
-    },
-  };
-}
-
-function summarise(rows: Array<{ status: string; n: number; leased: number; oldest: string | null }>): OutboxSummary {
-  const out: OutboxSummary = { pending: 0, inFlight: 0, delivered: 0, dead: 0 };
-  for (const row of rows) {
-    if (row.status === 'pending') {
-      out.pending = row.n;
-      out.inFlight = row.leased ?? 0;
-      if (row.oldest !== null) out.oldestPendingAt = row.oldest;
-    } else if (row.status === 'delivered' || row.status === 'dead') {
-      out[row.status] = row.n;
-    }
-  }
-  return out;
 }
 
 function replayTx(db: Db, audit: AuditLog, o: Parameters<OutboxStore['replayOutbox']>[0]): number {

@@ -1,40 +1,8 @@
 import type { Device, Observation } from 'fhir/r4';
-import type { ClaimedEntry, ClaimOutboxOptions, DeliveryOutcome, OutboxRecord, OutboxStatus } from '../port';
+import type { ClaimedEntry, ClaimOutboxOptions, DeliveryOutcome } from '../port';
+import { keptResponse as kept, outboxRecordOf, type OutboxDbRow } from '../shared/outbox-record';
 import type { AuditLog } from './audit-log';
 import type { Db } from './open-database';
-
-/** An outbox row as SQLite returns it. */
-export interface OutboxDbRow {
-  seq: number;
-  resource_type: string;
-  resource_id: string;
-  version_id: string;
-  device_id: string;
-  created_at: string;
-  status: string;
-  attempts: number;
-  next_attempt_at: number;
-  last_error: string | null;
-  ehr_response: string | null;
-  delivered_at: string | null;
-  ehr_reference: string | null;
-}
-
-/** The longest EHR answer kept with an entry: enough to read the OperationOutcome, bounded against a hostile EHR. */
-export const MAX_KEPT_RESPONSE_CHARS = 16_384;
-
-export function outboxRecordOf(row: OutboxDbRow): OutboxRecord {
-  const record: OutboxRecord = {
-    seq: row.seq, resourceType: row.resource_type, resourceId: row.resource_id, versionId: row.version_id,
-    deviceId: row.device_id, createdAt: row.created_at, status: row.status as OutboxStatus, attempts: row.attempts,
-  };
-  if (row.status === 'pending' && row.next_attempt_at > 0) record.nextAttemptAt = new Date(row.next_attempt_at).toISOString();
-  if (row.last_error !== null) record.lastError = row.last_error;
-  if (row.ehr_response !== null) record.ehrResponse = row.ehr_response;
-  if (row.delivered_at !== null) record.deliveredAt = row.delivered_at;
-  if (row.ehr_reference !== null) record.ehrReference = row.ehr_reference;
-  return record;
-}
 
 export interface OutboxQueue {
   claim(options: ClaimOutboxOptions): ClaimedEntry[];
@@ -140,8 +108,4 @@ function recordOutcome(sql: Statements, audit: AuditLog, o: DeliveryOutcome): vo
     const recorded = entry.event.recorded ?? nowIso;
     for (const patient of new Set(o.audit.patients)) sql.disclose.run(entry.seq, patient, recorded);
   }
-}
-
-function kept(response: string | undefined): string | null {
-  return response === undefined ? null : response.slice(0, MAX_KEPT_RESPONSE_CHARS);
 }

@@ -1,7 +1,7 @@
 import type { Device } from 'fhir/r4';
 import type { DeviceQuery, SearchPage } from '../port';
 import type { Db } from './open-database';
-import { allOf, inList, page, tokenGroup, type Fragment } from './sql-fragments';
+import { allOf, inList, page, tokenGroup, type Fragment } from '../shared/sql-fragments';
 
 /**
  * Device search by `identifier` (token, AND of OR-lists) and `patient` (references, OR); sorted by id.

@@ -1,7 +1,7 @@
 import type { Observation } from 'fhir/r4';
 import type { ObservationQuery, SearchPage } from '../port';
 import type { Db } from './open-database';
-import { allOf, dateClause, inList, page, tokenGroup, type Fragment } from './sql-fragments';
+import { allOf, dateClause, inList, page, tokenGroup, type Fragment } from '../shared/sql-fragments';
 
 /**
  * Observation search over observation_index (o) and token_index. Filters AND together; the values inside

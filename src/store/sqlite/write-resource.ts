@@ -1,12 +1,10 @@
-import type { Device, Observation } from 'fhir/r4';
-import { badRequest } from '../../errors/fhir-error';
 import type { StoredRef } from '../port';
-import { FHIR_ID } from './device-registry';
-import { deviceRow, deviceTokens, observationRow, observationTokens, type TokenRow } from './index-rows';
+import { deviceRow, deviceTokens, observationRow, observationTokens, type TokenRow } from '../shared/index-rows';
+import { checkResource, type IngestResource } from '../shared/resource-rules';
+import { planVersion } from '../shared/stored-version';
 import type { Db } from './open-database';
-import { sameContent, withoutServerMeta, withServerMeta } from './server-meta';
 
-export type IngestResource = Device | Observation;
+export type { IngestResource };
 
 /** The written version, for the outbox. */
 export interface WrittenVersion extends StoredRef {
@@ -40,42 +38,16 @@ export function resourceWriter(db: Db): ResourceWriter {
     const { resourceType: type, id } = resource as IngestResource & { id: string };
     const reference = `${type}/${id}`;
     const existing = current.get(type, id);
-    const incoming = withoutServerMeta(resource);
-    if (existing !== undefined && unchanged(existing, incoming)) {
-      return { reference, created: false, resourceType: type, id, versionId: existing.version_id };
-    }
-    const versionId = String(existing === undefined ? 1 : Number(existing.version_id) + 1);
-    const iso = lastUpdated.toISOString();
-    const stored = withServerMeta(incoming, versionId, iso);
-    const content = JSON.stringify(stored);
+    const plan = planVersion(resource, existing && { versionId: existing.version_id, lastUpdated: existing.last_updated, content: existing.content }, lastUpdated);
+    if (!plan.write) return { reference, created: false, resourceType: type, id, versionId: plan.versionId };
+    const { versionId, lastUpdated: iso, content } = plan;
     // The upsert keeps an existing row's rid; a new row's is the insert's rowid.
     const inserted = upsert.run(type, id, versionId, iso, content);
     const rid = existing === undefined ? Number(inserted.lastInsertRowid) : existing.rid;
     history.run(type, id, versionId, iso, content);
-    reindex(stored, rid, lastUpdated.getTime(), existing === undefined);
+    reindex(plan.stored, rid, lastUpdated.getTime(), existing === undefined);
     return { reference, created: true, resourceType: type, id, versionId };
   };
-}
-
-/**
- * A resend (the same Device with every reading) is usually byte-identical to what was stored: the stored text
- * is this same serialisation with the stored meta, so equal text settles it without parsing. Otherwise the
- * contents are compared key order aside.
- */
-function unchanged(existing: { version_id: string; last_updated: string; content: string }, incoming: IngestResource): boolean {
-  if (JSON.stringify(withServerMeta(incoming, existing.version_id, existing.last_updated)) === existing.content) return true;
-  return sameContent(JSON.parse(existing.content) as IngestResource, incoming);
-}
-
-function checkResource(resource: IngestResource): void {
-  const type = (resource as { resourceType?: unknown }).resourceType;
-  if (type !== 'Device' && type !== 'Observation') {
-    throw badRequest('ERR_RESOURCE_TYPE_UNSUPPORTED', `The store accepts Device and Observation, not ${String(type)}`, 'resourceType');
-  }
-  // Ids are deterministic (mapping); without one a resend would make a second resource.
-  if (typeof resource.id !== 'string' || !FHIR_ID.test(resource.id)) {
-    throw badRequest('ERR_RESOURCE_ID_INVALID', `${type}.id must be a FHIR id ([A-Za-z0-9-.]{1,64})`, `${type}.id`);
-  }
 }
 
 /** Replaces the index rows of one resource (delete then insert: a new version may drop codes). */

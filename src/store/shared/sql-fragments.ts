@@ -2,8 +2,10 @@ import { badRequest } from '../../errors/fhir-error';
 import type { DateBound, TokenParam } from '../port';
 
 /**
- * Parameterised WHERE fragments shared by the searches. Only placeholders and our own column names are
- * concatenated into SQL; every value from a query travels as a bound parameter.
+ * Parameterised WHERE fragments shared by the searches of both adapters. Only `?` placeholders and our own
+ * column names are concatenated into SQL; every value from a query travels as a bound parameter. The SQL is
+ * the subset SQLite and PostgreSQL read alike (TRUE/FALSE, EXISTS, comparisons); the PostgreSQL adapter
+ * numbers the placeholders (`$1`, `$2`, …) with {@link numbered}.
  */
 export interface Fragment {
   sql: string;
@@ -12,7 +14,7 @@ export interface Fragment {
 
 /** `column IN (?, …)`. An EMPTY list matches nothing: a compartment filter computed as [] must not widen to all. */
 export function inList(column: string, values: readonly string[]): Fragment {
-  if (values.length === 0) return { sql: '0', params: [] };
+  if (values.length === 0) return { sql: 'FALSE', params: [] };
   return { sql: `${column} IN (${values.map(() => '?').join(', ')})`, params: [...values] };
 }
 
@@ -23,7 +25,7 @@ export function inList(column: string, values: readonly string[]): Fragment {
  * See: https://hl7.org/fhir/R4/search.html#token
  */
 export function tokenGroup(ridColumn: string, param: string, tokens: readonly TokenParam[]): Fragment {
-  if (tokens.length === 0) return { sql: '0', params: [] };
+  if (tokens.length === 0) return { sql: 'FALSE', params: [] };
   const alternatives: string[] = [];
   const params: unknown[] = [param];
   for (const token of tokens) {
@@ -91,8 +93,17 @@ export function page(count: number, offset: number): [number, number] {
   return [Math.min(count, MAX_PAGE_SIZE), offset];
 }
 
-/** AND of fragments ('1' when none). */
+/** AND of fragments (TRUE when none). */
 export function allOf(fragments: readonly Fragment[]): Fragment {
-  if (fragments.length === 0) return { sql: '1', params: [] };
+  if (fragments.length === 0) return { sql: 'TRUE', params: [] };
   return { sql: fragments.map((f) => `(${f.sql})`).join(' AND '), params: fragments.flatMap((f) => f.params) };
+}
+
+/**
+ * `?` placeholders as PostgreSQL's `$1`, `$2`, … The fragments hold no `?` inside a literal or an operator
+ * (they are built from our own text above), so every `?` is a placeholder.
+ */
+export function numbered(sql: string, first = 1): string {
+  let n = first - 1;
+  return sql.replace(/\?/g, () => `$${++n}`);
 }
