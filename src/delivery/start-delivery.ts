@@ -52,7 +52,7 @@ export function createDelivery(deps: DeliveryDeps): OutboxWorker {
     deliver: async (batch) => {
       const result = await deliverBatch(batch, deliverDeps);
       if (result.foreignLocations > 0) logger.warn({ count: result.foreignLocations }, 'EHR answered Locations outside its base URL (ignored)');
-      if (result.failure) logger.warn({ code: result.failure.code, status: result.failure.details.status, entries: batch.length, breaker: breaker.state }, 'EHR delivery failed');
+      if (result.failure) logger.warn({ code: result.failure.code, reason: result.failure.message, status: result.failure.details.status, entries: batch.length, breaker: breaker.state }, 'EHR delivery failed');
       return result;
     },
     onOutcome: (outcome, batch) => countOutcome(metrics, outcome, batch, now()),

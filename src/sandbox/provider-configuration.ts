@@ -2,6 +2,7 @@ import type { JsonWebKey } from 'node:crypto';
 import type { KoaContext, OidcModule } from './load-oidc-provider';
 import type { LaunchContexts } from './launch-contexts';
 import { SANDBOX_CLIENTS, sandboxClients } from './sandbox-clients';
+import { jwksUriFetch } from './jwks-uri-fetch';
 import type { ResolvedSandboxOptions } from './sandbox-options';
 import type { SandboxStore } from './sandbox-store';
 import { SANDBOX_PRACTITIONER_ID } from './sample-data';
@@ -51,6 +52,7 @@ export function providerConfiguration(deps: ProviderConfigDeps): Record<string, 
     extraParams: extraParams(deps),
     pkce: { required: () => true },
     clientBasedCORS: () => true,
+    fetch: jwksUriFetch(options),
     features: {
       devInteractions: { enabled: false },
       introspection: { enabled: true, allowedPolicy: introspectionAllowed },
