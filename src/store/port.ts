@@ -1,7 +1,7 @@
 import type { AuditEvent, Device, Observation, Resource } from 'fhir/r4';
 
 /**
- * The storage port. The SQLite adapter (embedded default) implements it; a PostgreSQL adapter will too,
+ * The storage port. The SQLite adapter (embedded default) and the PostgreSQL adapter implement it,
  * without touching the stages. All methods are async so a networked database fits.
  */
 

@@ -1,6 +1,6 @@
 import { createCircuitBreaker, createOutboxWorker, type OutboxWorkerOptions } from '../../src/delivery';
 import { isGoneOwner, leaseOwnerName, registerLiveOwner } from '../../src/delivery/lease-owner';
-import { commitOf, device, NOW, observation, tempStore, type TempStore } from '../store/store-fixtures';
+import { commitOf, device, NOW, observation, tempSqliteStore, type TempSqliteStore } from '../store/store-fixtures';
 
 const t0 = NOW.getTime();
 
@@ -32,9 +32,9 @@ describe('isGoneOwner', () => {
 });
 
 describe('releaseOutboxLeases and onOutboxWrite (SQLite)', () => {
-  let ts: TempStore;
+  let ts: TempSqliteStore;
   beforeEach(async () => {
-    ts = tempStore();
+    ts = tempSqliteStore();
     for (const id of ['d1', 'd2']) await ts.store.addDevice({ id, publicJwk: { kty: 'EC' } });
   });
   afterEach(() => ts.cleanup());

@@ -1,16 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import type { AuditEvent, Device, Observation } from 'fhir/r4';
 import { buildIngestAuditEvent } from '../../src/audit';
 import { openSqliteStore, type IngestCommit, type Store } from '../../src/store';
+import { tempPostgresStore } from './postgres-fixtures';
 
 /** Frozen clock: 2024-03-01T12:00:00Z unless a test moves it. */
 export const NOW = new Date('2024-03-01T12:00:00.000Z');
 export const LOINC = 'http://loinc.org';
 export const OBS_CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category';
 
-export interface TempStore {
+export interface TempSqliteStore {
   store: Store;
   dir: string;
   file: string;
@@ -18,14 +20,8 @@ export interface TempStore {
   cleanup: () => Promise<void>;
 }
 
-/** The two write paths every store suite runs on: in the calling thread, and on the writer thread (serve's). */
-export const WRITE_PATHS = [
-  { writes: 'in-thread', writerThread: false },
-  { writes: 'on the writer thread', writerThread: true },
-] as const;
-
 /** A real SQLite file in a fresh temp dir (the store creates the `data/` folder itself). */
-export function tempStore(options: { writerThread?: boolean } = {}): TempStore {
+export function tempSqliteStore(options: { writerThread?: boolean } = {}): TempSqliteStore {
   const dir = mkdtempSync(join(tmpdir(), 'iomt-store-'));
   const file = join(dir, 'data', 'bridge.db');
   const clock = { now: NOW };
@@ -38,6 +34,66 @@ export function tempStore(options: { writerThread?: boolean } = {}): TempStore {
     cleanup: async () => {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type StoreKind = 'sqlite' | 'sqlite-writer-thread' | 'postgres';
+
+/**
+ * The adapter matrix the behavioural store suites run on: SQLite with writes in the calling thread, SQLite
+ * with writes on the writer thread (serve's), and PostgreSQL (a real server: see postgres-fixtures.ts).
+ */
+export const STORE_KINDS = [
+  { kind: 'sqlite', adapter: 'SQLite, writes in-thread' },
+  { kind: 'sqlite-writer-thread', adapter: 'SQLite, writes on the writer thread' },
+  { kind: 'postgres', adapter: 'PostgreSQL' },
+] as const satisfies ReadonlyArray<{ kind: StoreKind; adapter: string }>;
+
+/** One of each engine, for suites whose writes take no thread-specific path (reads, registry, link). */
+export const STORE_ENGINES = STORE_KINDS.filter((k) => k.kind !== 'sqlite-writer-thread');
+
+/** A throwaway store of any kind, with what a test needs to look behind the port. */
+export interface TempStore {
+  kind: StoreKind;
+  store: Store;
+  clock: { now: Date };
+  /** Rows as a second connection sees them: proves what was committed. */
+  rows: <T>(sql: string) => Promise<T[]>;
+  /** Runs one statement on a second connection (a tamperer's); returns the rows it changed. */
+  run: (sql: string) => Promise<number>;
+  /** A second store on the same database (another process's view). */
+  openAnother: () => Promise<Store>;
+  cleanup: () => Promise<void>;
+}
+
+/** A fresh store of `kind`: a new SQLite file, or a new PostgreSQL schema (dropped by cleanup). */
+export async function tempStore(kind: StoreKind = 'sqlite'): Promise<TempStore> {
+  if (kind === 'postgres') return tempPostgresStore();
+  const t = tempSqliteStore({ writerThread: kind === 'sqlite-writer-thread' });
+  const others: Store[] = [];
+  const connect = <R>(readonly: boolean, use: (db: Database.Database) => R): R => {
+    const db = new Database(t.file, { readonly });
+    try {
+      return use(db);
+    } finally {
+      db.close();
+    }
+  };
+  return {
+    kind,
+    store: t.store,
+    clock: t.clock,
+    rows: async <T>(sql: string) => connect(true, (db) => db.prepare(sql).all() as T[]),
+    run: async (sql) => connect(false, (db) => db.prepare(sql).run().changes),
+    openAnother: async () => {
+      const other = openSqliteStore({ file: t.file, now: () => NOW });
+      others.push(other);
+      return other;
+    },
+    cleanup: async () => {
+      for (const other of others) await other.close();
+      await t.cleanup();
     },
   };
 }

@@ -1,7 +1,8 @@
 import type { Device } from 'fhir/r4';
 import type { DeviceQuery, SearchPage } from '../port';
 import type { Db } from './open-database';
-import { allOf, inList, page, tokenGroup, type Fragment } from '../shared/sql-fragments';
+import { deviceFilter } from '../shared/search-filters';
+import { page } from '../shared/sql-fragments';
 
 /**
  * Device search by `identifier` (token, AND of OR-lists) and `patient` (references, OR); sorted by id.
@@ -9,10 +10,7 @@ import { allOf, inList, page, tokenGroup, type Fragment } from '../shared/sql-fr
  */
 export function searchDevices(db: Db, query: DeviceQuery): SearchPage<Device> {
   const [limit, offset] = page(query.count, query.offset);
-  const parts: Fragment[] = [];
-  if (query.patient !== undefined) parts.push(inList('d.patient', query.patient));
-  for (const group of query.identifier ?? []) parts.push(tokenGroup('d.rid', 'identifier', group));
-  const where = allOf(parts);
+  const where = deviceFilter(query);
   const total = (db.prepare(`SELECT COUNT(*) AS n FROM device_index d WHERE ${where.sql}`).get(...where.params) as { n: number }).n;
   if (limit === 0) return { total, resources: [] };
   const rows = db

@@ -1,7 +1,8 @@
 import type { Observation } from 'fhir/r4';
 import type { ObservationQuery, SearchPage } from '../port';
 import type { Db } from './open-database';
-import { allOf, dateClause, inList, page, tokenGroup, type Fragment } from '../shared/sql-fragments';
+import { observationFilter } from '../shared/search-filters';
+import { page } from '../shared/sql-fragments';
 
 /**
  * Observation search over observation_index (o) and token_index. Filters AND together; the values inside
@@ -27,14 +28,4 @@ export function searchObservations(db: Db, query: ObservationQuery, nowMs: numbe
     .pluck()
     .all(...where.params, limit, offset) as string[];
   return { total, resources: rows.map((c) => JSON.parse(c) as Observation) };
-}
-
-function observationFilter(query: ObservationQuery, nowMs: number): Fragment {
-  const parts: Fragment[] = [];
-  if (query.subject !== undefined) parts.push(inList('o.subject', query.subject));
-  if (query.device !== undefined) parts.push(inList('o.device', query.device));
-  for (const group of query.code ?? []) parts.push(tokenGroup('o.rid', 'code', group));
-  for (const group of query.category ?? []) parts.push(tokenGroup('o.rid', 'category', group));
-  for (const bound of query.date ?? []) parts.push(dateClause(bound, 'o.effective_start', 'o.effective_end', nowMs));
-  return allOf(parts);
 }

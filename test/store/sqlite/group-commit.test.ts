@@ -1,11 +1,11 @@
 import Database from 'better-sqlite3';
 import { verifyAuditChain } from '../../../src/audit';
-import { commitOf, device, observation, tempStore, type TempStore } from '../store-fixtures';
+import { commitOf, device, observation, tempSqliteStore, type TempSqliteStore } from '../store-fixtures';
 
 describe('group commit (concurrent ingest commits share one transaction, each stays all-or-nothing)', () => {
-  let t: TempStore;
+  let t: TempSqliteStore;
   beforeEach(() => {
-    t = tempStore();
+    t = tempSqliteStore();
   });
   afterEach(() => t.cleanup());
 

@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../../src/store';
 import { SCHEMA_VERSION } from '../../../src/store/sqlite/migrations';
-import { tempStore, type TempStore } from '../store-fixtures';
+import { tempSqliteStore, type TempSqliteStore } from '../store-fixtures';
 
 describe('openSqliteStore', () => {
-  let t: TempStore;
+  let t: TempSqliteStore;
   beforeEach(() => {
-    t = tempStore();
+    t = tempSqliteStore();
   });
   afterEach(() => t.cleanup());
 

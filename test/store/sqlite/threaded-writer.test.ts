@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { isFhirError } from '../../../src/errors/fhir-error';
 import { openSqliteStore } from '../../../src/store';
 import { startThreadedWriter } from '../../../src/store/sqlite/threaded-writer';
-import { auditFor, commitOf, NOW, observation, tempStore, type TempStore } from '../store-fixtures';
+import { auditFor, commitOf, NOW, observation, tempSqliteStore, type TempSqliteStore } from '../store-fixtures';
 
-// The suites of commit-ingest, outbox and audit-log run on both write paths (WRITE_PATHS); these are the
+// The suites of commit-ingest, outbox and audit-log run on both SQLite write paths (STORE_KINDS); these are the
 // cases only the writer thread has: errors crossing threads, closing with writes in flight, a dead thread.
 describe('the store writer thread', () => {
-  let t: TempStore;
+  let t: TempSqliteStore;
   beforeEach(() => {
-    t = tempStore({ writerThread: true });
+    t = tempSqliteStore({ writerThread: true });
   });
   afterEach(() => t.cleanup());
 

@@ -1,13 +1,8 @@
 import type { Device } from 'fhir/r4';
-import { FhirError } from '../../../src/errors/fhir-error';
-import { auditFor, commitOf, device, tempStore, type TempStore } from '../store-fixtures';
+import { FhirError } from '../../src/errors/fhir-error';
+import { auditFor, commitOf, device, STORE_ENGINES, tempStore, type TempStore } from './store-fixtures';
 
 let t: TempStore;
-beforeEach(async () => {
-  t = tempStore();
-  await t.store.addDevice({ id: 'cuff-1', publicJwk: { kty: 'EC' } });
-});
-afterEach(() => t.cleanup());
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {
@@ -19,7 +14,13 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
   return 'linked';
 }
 
-describe('linkDevice', () => {
+describe.each(STORE_ENGINES)('linkDevice, $adapter', ({ kind }) => {
+  beforeEach(async () => {
+    t = await tempStore(kind);
+    await t.store.addDevice({ id: 'cuff-1', publicJwk: { kty: 'EC' } });
+  });
+  afterEach(() => t.cleanup());
+
   it('links registry and resource (a minimal Device when none was stored), with outbox row and audit, in one go', async () => {
     const before = await t.store.counts();
     const result = await t.store.linkDevice('cuff-1', 'Patient/A', auditFor('cuff-1', ['Device/cuff-1']));

@@ -1,5 +1,5 @@
-import { buildDisclosureAuditEvent } from '../../../src/delivery';
-import { commitOf, device, NOW, observation, tempStore, WRITE_PATHS, type TempStore } from '../store-fixtures';
+import { buildDisclosureAuditEvent } from '../../src/delivery';
+import { commitOf, device, NOW, observation, STORE_KINDS, tempStore, type TempStore } from './store-fixtures';
 
 const t0 = NOW.getTime();
 const claim = (ts: TempStore, now = t0, maxEntries = 10) => ts.store.claimOutbox({ owner: 'test', now, leaseMs: 60_000, maxEntries });
@@ -14,10 +14,10 @@ async function seed(ts: TempStore): Promise<void> {
   await ts.store.commitIngest(commitOf([observation({ id: 'o3', device: 'Device/d2', subject: 'Patient/p2' })], undefined, 'd2'));
 }
 
-describe.each(WRITE_PATHS)('outbox queue (SQLite), writes $writes', ({ writerThread }) => {
+describe.each(STORE_KINDS)('outbox queue, $adapter', ({ kind }) => {
   let ts: TempStore;
   beforeEach(async () => {
-    ts = tempStore({ writerThread });
+    ts = await tempStore(kind);
     await seed(ts);
   });
   afterEach(() => ts.cleanup());

@@ -1,23 +1,11 @@
-import Database from 'better-sqlite3';
 import type { Observation } from 'fhir/r4';
-import { verifyAuditChain } from '../../../src/audit';
-import { openSqliteStore } from '../../../src/store';
-import { commitOf, device, NOW, observation, tempStore, WRITE_PATHS, type TempStore } from '../store-fixtures';
+import { verifyAuditChain } from '../../src/audit';
+import { commitOf, device, NOW, observation, STORE_KINDS, tempStore, type TempStore } from './store-fixtures';
 
-/** Rows as a second connection sees them: proves what was committed to the file. */
-function rows<T>(file: string, sql: string): T[] {
-  const db = new Database(file, { readonly: true });
-  try {
-    return db.prepare(sql).all() as T[];
-  } finally {
-    db.close();
-  }
-}
-
-describe.each(WRITE_PATHS)('commitIngest, writes $writes', ({ writerThread }) => {
+describe.each(STORE_KINDS)('commitIngest, $adapter', ({ kind }) => {
   let t: TempStore;
-  beforeEach(() => {
-    t = tempStore({ writerThread });
+  beforeEach(async () => {
+    t = await tempStore(kind);
   });
   afterEach(() => t.cleanup());
 
@@ -32,7 +20,7 @@ describe.each(WRITE_PATHS)('commitIngest, writes $writes', ({ writerThread }) =>
     expect(await t.store.counts()).toEqual({ resources: 2, outbox: 2, audit: 1, jti: 1 });
     expect(await t.store.hasJti('d1', 'jti-a')).toBe(true);
     expect(await t.store.hasJti('d2', 'jti-a')).toBe(false);
-    expect(rows(t.file, 'SELECT resource_type, resource_id, version_id, device_id, status, attempts FROM outbox ORDER BY seq')).toEqual([
+    expect(await t.rows('SELECT resource_type, resource_id, version_id, device_id, status, attempts FROM outbox ORDER BY seq')).toEqual([
       { resource_type: 'Device', resource_id: 'd1', version_id: '1', device_id: 'd1', status: 'pending', attempts: 0 },
       { resource_type: 'Observation', resource_id: 'o1', version_id: '1', device_id: 'd1', status: 'pending', attempts: 0 },
     ]);
@@ -79,11 +67,11 @@ describe.each(WRITE_PATHS)('commitIngest, writes $writes', ({ writerThread }) =>
     const current = (await t.store.read('Observation', 'o1')) as Observation;
     expect(current.meta).toEqual({ versionId: '2', lastUpdated: '2024-03-01T12:01:00.000Z' });
     expect(current.valueQuantity?.value).toBe(16);
-    expect(rows(t.file, "SELECT version_id FROM resource_history WHERE id = 'o1' ORDER BY version_id")).toEqual([
+    expect(await t.rows("SELECT version_id FROM resource_history WHERE id = 'o1' ORDER BY version_id")).toEqual([
       { version_id: '1' },
       { version_id: '2' },
     ]);
-    expect(rows(t.file, "SELECT version_id FROM outbox WHERE resource_id = 'o1' ORDER BY seq")).toEqual([
+    expect(await t.rows("SELECT version_id FROM outbox WHERE resource_id = 'o1' ORDER BY seq")).toEqual([
       { version_id: '1' },
       { version_id: '2' },
     ]);
@@ -112,8 +100,8 @@ describe.each(WRITE_PATHS)('commitIngest, writes $writes', ({ writerThread }) =>
     await expect(t.store.commitIngest(commitOf([observation({ id: 'o1' }), broken], 'jti-b'))).rejects.toThrow(/BigInt/);
     expect(await t.store.counts()).toEqual({ resources: 0, outbox: 0, audit: 0, jti: 0 });
     expect(await t.store.hasJti('d1', 'jti-b')).toBe(false);
-    expect(rows(t.file, 'SELECT * FROM resource_history')).toEqual([]);
-    expect(rows(t.file, 'SELECT * FROM token_index')).toEqual([]);
+    expect(await t.rows('SELECT * FROM resource_history')).toEqual([]);
+    expect(await t.rows('SELECT * FROM token_index')).toEqual([]);
   });
 
   it.each([
@@ -159,20 +147,16 @@ describe.each(WRITE_PATHS)('commitIngest, writes $writes', ({ writerThread }) =>
     expect(await t.store.hasJti('d1', 'new')).toBe(true);
   });
 
-  it('keeps jti and audit chain consistent across two connections to one file', async () => {
-    const other = openSqliteStore({ file: t.file, now: () => NOW });
-    try {
-      await t.store.commitIngest(commitOf([observation({ id: 'o1' })], 'shared'));
-      await other.commitIngest(commitOf([observation({ id: 'o2' })], 'other'));
-      await expect(other.commitIngest(commitOf([observation({ id: 'o3' })], 'shared'))).rejects.toMatchObject({
-        code: 'ERR_JTI_REPLAYED',
-      });
-      await t.store.commitIngest(commitOf([observation({ id: 'o4' })]));
-      const audit = await other.listAudit();
-      expect(audit.map((r) => r.seq)).toEqual([1, 2, 3]);
-      expect(verifyAuditChain(audit)).toEqual({ ok: true });
-    } finally {
-      await other.close();
-    }
+  it('keeps jti and audit chain consistent across two connections to one database', async () => {
+    const other = await t.openAnother();
+    await t.store.commitIngest(commitOf([observation({ id: 'o1' })], 'shared'));
+    await other.commitIngest(commitOf([observation({ id: 'o2' })], 'other'));
+    await expect(other.commitIngest(commitOf([observation({ id: 'o3' })], 'shared'))).rejects.toMatchObject({
+      code: 'ERR_JTI_REPLAYED',
+    });
+    await t.store.commitIngest(commitOf([observation({ id: 'o4' })]));
+    const audit = await other.listAudit();
+    expect(audit.map((r) => r.seq)).toEqual([1, 2, 3]);
+    expect(verifyAuditChain(audit)).toEqual({ ok: true });
   });
 });

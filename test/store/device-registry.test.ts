@@ -1,11 +1,11 @@
-import { tempStore, NOW, type TempStore } from '../store-fixtures';
+import { STORE_ENGINES, tempStore, NOW, type TempStore } from './store-fixtures';
 
 const JWK = { kty: 'EC', crv: 'P-256', x: 'abc', y: 'def' };
 
-describe('device registry', () => {
+describe.each(STORE_ENGINES)('device registry, $adapter', ({ kind }) => {
   let t: TempStore;
-  beforeEach(() => {
-    t = tempStore();
+  beforeEach(async () => {
+    t = await tempStore(kind);
   });
   afterEach(() => t.cleanup());
 

@@ -1,6 +1,6 @@
 import type { Observation } from 'fhir/r4';
-import type { DateBound, ObservationQuery } from '../../../src/store';
-import { commitOf, LOINC, observation, tempStore, type TempStore } from '../store-fixtures';
+import type { DateBound, ObservationQuery } from '../../src/store';
+import { commitOf, LOINC, observation, STORE_ENGINES, tempStore, type TempStore } from './store-fixtures';
 
 const D = Date.UTC(2024, 0, 1);
 const DAY = 86_400_000;
@@ -21,13 +21,13 @@ const TIMELINE: Observation[] = [
 
 const ids = (resources: Observation[]): string[] => resources.map((r) => r.id ?? '');
 
-describe('searchObservations', () => {
+describe.each(STORE_ENGINES)('searchObservations, $adapter', ({ kind }) => {
   let t: TempStore;
   const search = async (q: Partial<ObservationQuery>) => t.store.searchObservations({ count: 100, offset: 0, ...q });
   const matching = async (q: Partial<ObservationQuery>) => ids((await search(q)).resources).sort();
 
-  beforeEach(() => {
-    t = tempStore();
+  beforeEach(async () => {
+    t = await tempStore(kind);
   });
   afterEach(() => t.cleanup());
 

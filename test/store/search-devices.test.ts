@@ -1,17 +1,17 @@
 import type { Device } from 'fhir/r4';
-import type { DeviceQuery } from '../../../src/store';
-import { commitOf, device, tempStore, type TempStore } from '../store-fixtures';
+import type { DeviceQuery } from '../../src/store';
+import { commitOf, device, STORE_ENGINES, tempStore, type TempStore } from './store-fixtures';
 
 const SERIAL = 'urn:vendor:serial';
 const MAC = 'urn:ietf:rfc:7042';
 
-describe('searchDevices', () => {
+describe.each(STORE_ENGINES)('searchDevices, $adapter', ({ kind }) => {
   let t: TempStore;
   const search = async (q: Partial<DeviceQuery>) => t.store.searchDevices({ count: 100, offset: 0, ...q });
   const matching = async (q: Partial<DeviceQuery>) => (await search(q)).resources.map((d: Device) => d.id);
 
   beforeEach(async () => {
-    t = tempStore();
+    t = await tempStore(kind);
     await t.store.commitIngest(
       commitOf([
         device('d1', 'Patient/p1', [{ system: SERIAL, value: 'SN-1' }, { system: MAC, value: '00:11' }]),

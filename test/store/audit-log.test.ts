@@ -1,11 +1,16 @@
-import Database from 'better-sqlite3';
-import { buildAccessAuditEvent, GENESIS_HASH, verifyAuditChain } from '../../../src/audit';
-import { auditFor, commitOf, NOW, observation, tempStore, WRITE_PATHS, type TempStore } from '../store-fixtures';
+import { buildAccessAuditEvent, GENESIS_HASH, verifyAuditChain } from '../../src/audit';
+import { auditFor, commitOf, NOW, observation, STORE_KINDS, tempStore, type TempStore } from './store-fixtures';
 
-describe.each(WRITE_PATHS)('store audit log, writes $writes', ({ writerThread }) => {
+/** The same edit in each engine's SQL (SQLite's json_set, PostgreSQL's jsonb_set over the stored text). */
+const EDIT_RECORDED = {
+  sqlite: "UPDATE audit SET event = json_set(event, '$.recorded', '2020-01-01T00:00:00Z') WHERE seq = 2",
+  postgres: `UPDATE audit SET event = jsonb_set(event::jsonb, '{recorded}', '"2020-01-01T00:00:00Z"')::text WHERE seq = 2`,
+};
+
+describe.each(STORE_KINDS)('store audit log, $adapter', ({ kind }) => {
   let t: TempStore;
   beforeEach(async () => {
-    t = tempStore({ writerThread });
+    t = await tempStore(kind);
     await t.store.appendAudit(auditFor('d1'));
     await t.store.commitIngest(commitOf([observation({ id: 'o1' })]));
     await t.store.appendAudit(buildAccessAuditEvent({ clientId: 'ehr', interaction: 'read', outcome: 'success', recorded: NOW }));
@@ -29,13 +34,11 @@ describe.each(WRITE_PATHS)('store audit log, writes $writes', ({ writerThread })
   });
 
   it.each([
-    ['an edited event', "UPDATE audit SET event = json_set(event, '$.recorded', '2020-01-01T00:00:00Z') WHERE seq = 2", 2],
+    ['an edited event', kind === 'postgres' ? EDIT_RECORDED.postgres : EDIT_RECORDED.sqlite, 2],
     ['a deleted entry', 'DELETE FROM audit WHERE seq = 2', 3],
     ['a rewritten hash', "UPDATE audit SET hash = 'ff' || substr(hash, 3) WHERE seq = 1", 1],
-  ])('detects %s in the file', async (_what, sql, seq) => {
-    const db = new Database(t.file);
-    expect(db.prepare(sql).run().changes).toBe(1);
-    db.close();
+  ])('detects %s in the database', async (_what, sql, seq) => {
+    expect(await t.run(sql)).toBe(1);
     expect(verifyAuditChain(await t.store.listAudit())).toEqual({ ok: false, seq });
   });
 });

@@ -1,4 +1,4 @@
-import { fhirDateRange } from '../../../src/store';
+import { fhirDateRange } from '../../src/store';
 
 const ms = (iso: string): number => Date.parse(iso);
 
