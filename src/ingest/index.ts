@@ -1,7 +1,8 @@
-/** Public API of the ingest stage: body parsing and device authentication. */
+/** Public API of the ingest stage: body parsing, device authentication and the transport-neutral core (runIngest). */
 export { parseIngestBody } from './parse-ingest-body';
 export { ingestMediaType, type IngestMediaType } from './content-type';
 export { authenticateDevice, type AuthenticateDeviceOptions, type AuthenticatedDevice } from './authenticate-device';
 export { signDeviceToken, type SignDeviceTokenOptions } from './sign-device-token';
 export { bodySha256 } from './body-sha256';
 export { parseStrictJson, MAX_DEPTH_CAP, type JsonLimits, type JsonValue, type JsonObject } from './json/parse-strict-json';
+export { runIngest, auditIngestRefusal, type IngestDeps, type IngestRequest, type IngestSettings, type IngestSummary, type IngestRefusal } from './run-ingest';
