@@ -11,7 +11,9 @@ import { loadMappings } from './mapping';
 import { watchMappings } from './mapping/watch';
 import type { CompiledMapping } from './mapping/types';
 import { createDelivery, loadOrCreateClientKey, type ClientKey } from './delivery';
-import { createMetrics } from './ops/metrics';
+import { createMetrics, type Metrics } from './ops/metrics';
+import { mqttSettings, startMqtt, type RunningMqtt } from './mqtt';
+import type { MappingRegistry } from './mapping/registry';
 import { createAccessTokenVerifier, createIntrospectionVerifier, devIssuerJwks, jwksFromFile, jwksFromUrl, loadOrCreateDevIssuerKey } from './smart';
 import { openSqliteStore } from './store';
 import type { Store } from './store/port';
@@ -99,6 +101,8 @@ export interface RunningBridge {
   store: Store;
   /** The effective configuration (with the real port when IOMT_PORT=0). */
   config: Config;
+  /** The MQTT transport, unless IOMT_MQTT=off (`port`: the embedded broker's, real even with IOMT_MQTT_PORT=0). */
+  mqtt?: RunningMqtt;
   stop: () => Promise<void>;
 }
 
@@ -111,6 +115,11 @@ export async function startBridge(initial: Config, logger: Logger = createLogger
     initial: engines.mappings,
     onReload: (r) => (r.ok ? logger.info({ mappings: r.ids }, 'mappings reloaded') : logger.error({ err: r.error.message }, 'mapping reload refused; the previous mappings stay in service')),
   });
+  // What has started, stopped in reverse order: on stop, and when a later step of the start fails.
+  const stops: Array<() => Promise<void>> = [async () => store.close(), async () => watcher.close()];
+  const stopAll = async () => {
+    for (const stopOne of stops.reverse().splice(0)) await stopOne();
+  };
   try {
     let config = initial;
     const settings = httpSettings(config);
@@ -124,25 +133,35 @@ export async function startBridge(initial: Config, logger: Logger = createLogger
     });
     await server.start();
     const delivery = startDelivery(config, clientKey, store, metrics, logger);
+    stops.push(async () => delivery?.stop(), async () => { await server.stop({ timeout: 10_000 }); });
     if (config.port === 0) {
       // The URLs (device token audience, FHIR base) depend on the port only known now.
       config = withListeningPort(config, Number(server.info.port));
       Object.assign(settings, httpSettings(config));
       verify = await accessTokenVerifier(config);
     }
-    logger.info({ url: server.info.uri, publicUrl: config.publicUrl, mappings: engines.mappings.map((m) => m.id), devIssuer: config.devIssuer }, 'listening');
-    const stop = async () => {
-      watcher.close();
-      await server.stop({ timeout: 10_000 });
-      await delivery?.stop();
-      await store.close();
-    };
-    return { server, store, config, stop };
+    // After the port is known: messages a broker kept for us are verified against the final audience.
+    const mqtt = await startMqttTransport(config, { settings, store, mappings: watcher.registry, validator: engines.validator, metrics, logger });
+    // Stopped first: no new messages; those in flight are committed and acknowledged before the store closes.
+    if (mqtt) stops.push(() => mqtt.close());
+    logger.info({ url: server.info.uri, publicUrl: config.publicUrl, mqtt: mqtt?.url, mappings: engines.mappings.map((m) => m.id), devIssuer: config.devIssuer }, 'listening');
+    return { server, store, config, mqtt, stop: stopAll };
   } catch (error) {
-    watcher.close();
-    await store.close();
+    await stopAll();
     throw error;
   }
+}
+
+/** The MQTT transport (IOMT_MQTT): the embedded broker or the external-broker client; none when off. */
+async function startMqttTransport(
+  config: Config,
+  deps: { settings: HttpSettings; store: Store; mappings: MappingRegistry; validator: Validator; metrics: Metrics; logger: Logger },
+): Promise<RunningMqtt | undefined> {
+  if (config.mqtt === undefined) return undefined;
+  const logger = deps.logger.child({ stage: 'mqtt' });
+  const mqtt = await startMqtt(config.mqtt, { ...deps, logger, now: Date.now, mqtt: mqttSettings(config.mqtt, config.ingestMaxBytes) });
+  logger.info({ mode: mqtt.mode, url: mqtt.url, topicPrefix: config.mqtt.topicPrefix }, 'mqtt started');
+  return mqtt;
 }
 
 /** The outbox worker when an EHR is configured (IOMT_EHR_BASE_URL); delivery is off otherwise. */

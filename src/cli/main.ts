@@ -34,7 +34,7 @@ export function buildProgram(ctx: CliContext, env: NodeJS.ProcessEnv): Command {
   registerAuditDisclosuresCommand(program, ctx.io, async () => openStore(config()));
   registerTokenCommand(program, ctx, config);
   registerSandboxCommand(program, ctx);
-  registerSendCommand(program, ctx, () => config().publicUrl);
+  registerSendCommand(program, ctx, () => config().publicUrl, () => config().mqtt?.topicPrefix ?? 'iomt');
   const dryRun = {
     mappings: () => engines().mappings,
     validator: () => engines().validator,

@@ -54,6 +54,34 @@ export interface Config {
   app?: AppConfig;
   /** Delivery to the EHR; absent when IOMT_EHR_BASE_URL is not set (delivery off). */
   ehr?: EhrConfig;
+  /** MQTT ingest; absent when IOMT_MQTT=off. */
+  mqtt?: MqttConfig;
+}
+
+/** IOMT_MQTT_*, resolved: the embedded broker or an external one. */
+export type MqttConfig = EmbeddedMqttConfig | ExternalMqttConfig;
+
+interface MqttCommon {
+  topicPrefix: string;
+  maxInflight: number;
+  connectTimeoutMs: number;
+}
+
+export interface EmbeddedMqttConfig extends MqttCommon {
+  mode: 'embedded';
+  host: string;
+  /** 0 = any free port. */
+  port: number;
+}
+
+export interface ExternalMqttConfig extends MqttCommon {
+  mode: 'external';
+  /** `mqtt://…` or `mqtts://…`. */
+  url: string;
+  username?: string;
+  password?: string;
+  clientId: string;
+  shareGroup: string;
 }
 
 /** IOMT_AUTH_INTROSPECTION_*, resolved. */

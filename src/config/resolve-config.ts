@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Config, JwsAlgorithm, LogLevel } from './config';
 import type { ConfigProblem } from './config-error';
 import { resolveEhrConfig } from './resolve-ehr-config';
+import { resolveMqttConfig } from './resolve-mqtt-config';
 import { resolveSmartConfig } from './resolve-smart-config';
 
 /** Where defaults that depend on the process come from. */
@@ -48,6 +49,8 @@ export function resolveConfig(values: ReadonlyMap<string, unknown>, ctx: Resolve
   resolveIssuer(config, values, problems);
   const ehr = resolveEhrConfig(values, problems);
   if (ehr !== undefined) config.ehr = ehr;
+  const mqtt = resolveMqttConfig(values, problems);
+  if (mqtt !== undefined) config.mqtt = mqtt;
   if (config.fhirDefaultCount > config.fhirMaxCount) {
     problems.push({ variable: 'IOMT_FHIR_DEFAULT_COUNT', reason: `must be <= IOMT_FHIR_MAX_COUNT (${config.fhirMaxCount})` });
   }

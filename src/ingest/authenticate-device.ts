@@ -45,10 +45,13 @@ const KEY_HEADERS = ['jku', 'x5u', 'x5c', 'jwk'] as const;
  * _KEY_HEADER, _TYPE, _SIGNATURE, _EXPIRED, _NOT_YET_VALID, _AUDIENCE, _CLAIMS, _LIFETIME, _JTI,
  * _BODY_HASH, ERR_DEVICE_UNKNOWN; 403 ERR_DEVICE_REVOKED (only after the signature verified).
  * The jti replay check is the caller's (against the store).
+ *
+ * `rawBody` null: a token that binds no body — the MQTT CONNECT password (src/mqtt/authenticate-connect.ts),
+ * whose audience (`<public base>/mqtt`) no ingest request accepts; every ingest request passes its body.
  */
 export async function authenticateDevice(
   authorization: string | undefined,
-  rawBody: Buffer,
+  rawBody: Buffer | null,
   options: AuthenticateDeviceOptions,
 ): Promise<AuthenticatedDevice> {
   const token = bearerToken(authorization);
@@ -69,7 +72,7 @@ export async function authenticateDevice(
   if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) {
     throw unauthorized('ERR_DEVICE_TOKEN_JTI', `The token needs a "jti" string of 1..${MAX_JTI_LENGTH} characters`);
   }
-  checkBodyHash(payload, rawBody);
+  if (rawBody !== null) checkBodyHash(payload, rawBody);
   return { device, jti, expiresAt };
 }
 

@@ -16,6 +16,12 @@ export interface Metrics {
   ehrLatency: Histogram<'operation'>;
   /** Commit to delivery, per delivered entry. */
   deliveryLag: Histogram<never>;
+  /** MQTT ingest messages by outcome (ack, refused, retry); their readings count in readingsAccepted/Rejected. */
+  mqttMessages: Counter<'outcome'>;
+  /** MQTT CONNECTs at the embedded broker by outcome (accepted, refused). */
+  mqttConnects: Counter<'outcome'>;
+  /** Where the MQTT connection gauge reads from at scrape time (set when a broker or client runs). */
+  mqtt: { connections?: () => number };
   /** Where the outbox gauges read from at scrape time (set by the composition root when delivery runs). */
   outbox: { summary?: () => Promise<OutboxSummary>; now: () => number };
 }
@@ -23,6 +29,7 @@ export interface Metrics {
 export function createMetrics(): Metrics {
   const registry = new Registry();
   const outbox: Metrics['outbox'] = { now: Date.now };
+  const mqtt: Metrics['mqtt'] = {};
   return {
     registry,
     readingsAccepted: new Counter({
@@ -44,7 +51,28 @@ export function createMetrics(): Metrics {
       registers: [registry],
     }),
     ...deliveryMetrics(registry, outbox),
+    ...mqttMetrics(registry, mqtt),
     outbox,
+    mqtt,
+  };
+}
+
+function mqttMetrics(registry: Registry, mqtt: Metrics['mqtt']): Pick<Metrics, 'mqttMessages' | 'mqttConnects'> {
+  new Gauge({
+    name: 'iomt_mqtt_connections', help: 'Open MQTT connections: devices at the embedded broker, or the bridge client at an external one', registers: [registry],
+    collect() {
+      const n = mqtt.connections?.();
+      if (n !== undefined) this.set(n);
+    },
+  });
+  return {
+    mqttMessages: new Counter({
+      name: 'iomt_mqtt_messages_total', help: 'MQTT ingest messages by outcome (ack: committed, replayed or refused for good; retry: not acknowledged)',
+      labelNames: ['outcome'], registers: [registry],
+    }),
+    mqttConnects: new Counter({
+      name: 'iomt_mqtt_connects_total', help: 'MQTT CONNECTs at the embedded broker by outcome (accepted, refused)', labelNames: ['outcome'], registers: [registry],
+    }),
   };
 }
 

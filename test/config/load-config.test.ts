@@ -46,6 +46,7 @@ describe('loadConfig defaults', () => {
       logLevel: 'info',
       fhirDefaultCount: 50,
       fhirMaxCount: 1000,
+      mqtt: { mode: 'embedded', host: '127.0.0.1', port: 1884, topicPrefix: 'iomt', maxInflight: 32, connectTimeoutMs: 10000 },
     });
   });
 

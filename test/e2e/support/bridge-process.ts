@@ -11,12 +11,13 @@ const run = promisify(execFile);
 
 /**
  * The parent's environment without any `IOMT_*` variable (the config loader refuses unknown ones, and a
- * developer's own settings must not leak into the test), plus `vars`.
+ * developer's own settings must not leak into the test), plus `vars`. The embedded MQTT broker gets any free
+ * port (IOMT_MQTT_PORT=0), so bridges started side by side by parallel test files never fight over one.
  */
 export function bridgeEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('IOMT_')) env[name] = value;
-  return { ...env, ...vars };
+  return { ...env, IOMT_MQTT_PORT: '0', ...vars };
 }
 
 export interface CliResult {
@@ -52,6 +53,8 @@ export interface ServedBridge {
   /** The public base URL the bridge derived (`http://localhost:PORT`): token audiences name it. */
   publicUrl: string;
   port: number;
+  /** The MQTT broker the bridge runs or uses (`mqtt://127.0.0.1:PORT`), unless IOMT_MQTT=off. */
+  mqttUrl?: string;
   /** Every stdout line so far (pino JSON lines). */
   logLines: string[];
   /** Sends SIGTERM and resolves to the exit code. */
@@ -62,15 +65,16 @@ interface ListeningLine {
   msg?: string;
   url?: string;
   publicUrl?: string;
+  mqtt?: string;
 }
 
 /**
- * Starts `iomt-bridge serve` on a free port (IOMT_PORT=0) over `dataDir`, and resolves when the process logs
+ * Starts `iomt-bridge serve` on a free port (IOMT_PORT=0) over `dataDir` (plus `env`), and resolves when the process logs
  * `"msg":"listening"` — event-driven, no polling. Rejects if the process exits first (with its stderr).
  */
-export function startServe(dataDir: string): Promise<ServedBridge> {
+export function startServe(dataDir: string, env: Record<string, string> = {}): Promise<ServedBridge> {
   const child = spawn(process.execPath, [BIN, 'serve'], {
-    env: bridgeEnv({ IOMT_DATA_DIR: dataDir, IOMT_PORT: '0', IOMT_LOG_LEVEL: 'info' }),
+    env: bridgeEnv({ IOMT_DATA_DIR: dataDir, IOMT_PORT: '0', IOMT_LOG_LEVEL: 'info', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logLines: string[] = [];
@@ -97,7 +101,7 @@ export function startServe(dataDir: string): Promise<ServedBridge> {
         return; // not a log line; kept in logLines for the assertions on what is logged
       }
       if (parsed.msg !== 'listening' || !parsed.url || !parsed.publicUrl) return;
-      resolve({ child, url: parsed.url, publicUrl: parsed.publicUrl, port: Number(new URL(parsed.url).port), logLines, stop });
+      resolve({ child, url: parsed.url, publicUrl: parsed.publicUrl, port: Number(new URL(parsed.url).port), mqttUrl: parsed.mqtt, logLines, stop });
     });
   });
 }

@@ -1,0 +1,31 @@
+import type { MqttConfig } from '../config';
+import { startEmbeddedBroker } from './embedded-broker';
+import { startExternalSubscriber } from './external-subscriber';
+import { TOKEN_ALLOWANCE_BYTES, type MqttDeps } from './mqtt-deps';
+
+export interface RunningMqtt {
+  mode: MqttConfig['mode'];
+  /** The embedded broker's `mqtt://host:port`, or the external broker's URL. */
+  url: string;
+  /** The embedded broker's bound port (undefined for an external broker). */
+  port?: number;
+  close(): Promise<void>;
+}
+
+/** The MQTT settings of a config: the packet limit follows the ingest body limit. */
+export function mqttSettings(config: MqttConfig, ingestMaxBytes: number): MqttDeps['mqtt'] {
+  return {
+    topicPrefix: config.topicPrefix, maxInflight: config.maxInflight, connectTimeoutMs: config.connectTimeoutMs,
+    maxPacketBytes: ingestMaxBytes + TOKEN_ALLOWANCE_BYTES,
+  };
+}
+
+/** Starts the configured MQTT transport: the embedded broker, or the client of an external one. */
+export async function startMqtt(config: MqttConfig, deps: MqttDeps): Promise<RunningMqtt> {
+  if (config.mode === 'embedded') {
+    const broker = await startEmbeddedBroker(deps, { host: config.host, port: config.port });
+    return { mode: config.mode, url: broker.url, port: broker.port, close: broker.close };
+  }
+  const subscriber = await startExternalSubscriber(deps, config);
+  return { mode: config.mode, url: subscriber.url, close: subscriber.close };
+}
