@@ -1,9 +1,9 @@
-/** Jest: TypeScript through SWC; jose@6 is ESM-only, so it is transformed too. */
+/** Jest: TypeScript through SWC; jose@6 and aedes@1 are ESM-only, so they are transformed too. */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
-  transformIgnorePatterns: ['/node_modules/(?!(jose)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(jose|aedes)/)'],
   testTimeout: 30000,
 };

@@ -45,6 +45,8 @@ export interface TestDevice {
 export interface TestBridge {
   server: Server;
   store: Store;
+  /** The compiled mappings and validator the server runs (for other transports built over the same bridge). */
+  engines: ReturnType<typeof compileEngines>;
   config: Config;
   metrics: Metrics;
   dataDir: string;
@@ -86,7 +88,7 @@ export async function createTestBridge(env: Record<string, string> = {}, { now =
   await server.initialize();
   const issuerKey = config.devIssuer ? await loadOrCreateDevIssuerKey(dataDir) : undefined;
   return {
-    server, store, config, metrics, dataDir, now, issuerKey, logs,
+    server, store, engines: enginesFor(config), config, metrics, dataDir, now, issuerKey, logs,
     lastErrorCode() {
       const line = logs.filter((l) => l.msg === 'request').at(-1);
       return typeof line?.code === 'string' ? line.code : undefined;
