@@ -54,7 +54,7 @@ export async function startExternalSubscriber(deps: MqttDeps, config: ExternalMq
     await client.subscribeAsync(sharedIngestFilter(config.shareGroup, config.topicPrefix), { qos: 1 });
   } catch (error) {
     client.end(true);
-    throw new Error(`MQTT broker ${safeUrl(config.url)} not reachable: ${(error as Error).message}`);
+    throw new Error(`MQTT broker ${safeUrl(config.url)} not reachable: ${(error as Error).message}`, { cause: error });
   }
   return {
     url: safeUrl(config.url), client,
