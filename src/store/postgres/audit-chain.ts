@@ -1,11 +1,19 @@
 import type { AuditEvent } from 'fhir/r4';
 import type { AuditRecord } from '../port';
 import { auditRecordOf, nextAuditEntry, type AuditDbRow } from '../shared/audit-entry';
-import type { Client, Pool } from './connect-pool';
+import { named, type Client, type Pool } from './connect-pool';
+
+/** Outbox rows to insert together with an audit entry (their seqs in this order). */
+export interface QueuedVersions {
+  deviceId: string;
+  createdAt: string;
+  versions: ReadonlyArray<{ resourceType: string; id: string; versionId: string }>;
+}
 
 /** The audit chain inside one transaction: its head is locked, entries are appended after it. */
 export interface LockedChain {
-  append(event: AuditEvent): Promise<AuditRecord>;
+  /** Appends `event`; `queue` inserts outbox rows in the same statement (one round trip under the lock). */
+  append(event: AuditEvent, queue?: QueuedVersions): Promise<AuditRecord>;
 }
 
 /**
@@ -16,14 +24,31 @@ export interface LockedChain {
  * the outbox insert, the audit insert and COMMIT.
  */
 export async function lockChain(client: Client): Promise<LockedChain> {
-  const locked = await client.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_head FOR UPDATE');
+  const locked = await client.query<{ seq: number; hash: string }>(named('lock_chain', 'SELECT seq, hash FROM audit_head FOR UPDATE', []));
   let head = locked.rows[0];
   if (head === undefined) throw new Error('audit_head is empty: the schema was not migrated by this release');
   return {
-    async append(event) {
+    async append(event, queue) {
       const { text, ...entry } = nextAuditEntry(head, event);
-      await client.query('INSERT INTO audit (seq, event, prev_hash, hash) VALUES ($1, $2, $3, $4)', [entry.seq, text, entry.prevHash, entry.hash]);
-      await client.query('UPDATE audit_head SET seq = $1, hash = $2', [entry.seq, entry.hash]);
+      const values: unknown[] = [entry.seq, text, entry.prevHash, entry.hash];
+      let queued = '';
+      if (queue !== undefined && queue.versions.length > 0) {
+        // Outbox seqs are drawn here, under the head lock: in commit order (see commit-ingest.ts).
+        // ORDER BY the ordinality feeds the identity column in the order given.
+        queued = `queued AS (
+          INSERT INTO outbox (resource_type, resource_id, version_id, device_id, created_at)
+          SELECT t, i, v, $5, $6 FROM unnest($7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS u (t, i, v, n) ORDER BY n),`;
+        const { versions } = queue;
+        values.push(queue.deviceId, queue.createdAt, versions.map((v) => v.resourceType), versions.map((v) => v.id), versions.map((v) => v.versionId));
+      }
+      // One statement: a data-modifying WITH runs to completion whether or not the outer query reads it.
+      // See: https://www.postgresql.org/docs/15/queries-with.html#QUERIES-WITH-MODIFYING
+      await client.query(named(queued === '' ? 'append_audit' : 'append_audit_queued',
+        `WITH ${queued}
+           entry AS (INSERT INTO audit (seq, event, prev_hash, hash) VALUES ($1, $2, $3, $4) RETURNING seq, hash)
+         UPDATE audit_head SET seq = entry.seq, hash = entry.hash FROM entry`,
+        values,
+      ));
       head = { seq: entry.seq, hash: entry.hash };
       return entry;
     },

@@ -1,7 +1,7 @@
 import type { IngestCommit, IngestResult } from '../port';
 import { jtiReplayed } from '../shared/resource-rules';
 import { lockChain } from './audit-chain';
-import type { Client, Pool } from './connect-pool';
+import { named, type Client, type Pool } from './connect-pool';
 import { runTransaction } from './run-transaction';
 import { writeResource, type WrittenVersion } from './write-resource';
 
@@ -22,7 +22,7 @@ export interface CommitOptions {
  *    waits for the first and then inserts nothing: ERR_JTI_REPLAYED, however many bridges share the database.
  * 2. The resources, each row locked while its version is planned (write-resource.ts); commits of different
  *    devices' readings do this part in parallel.
- * 3. The chain head lock (audit-chain.ts), then the outbox rows and the audit entry. Outbox seqs are drawn
+ * 3. The chain head lock (audit-chain.ts), then the outbox rows and the audit entry, in one statement. Outbox seqs are drawn
  *    under that lock, so they follow commit order: a delivery worker can never see a device's later entry
  *    committed while an earlier one is still invisible (in flight), which per-device ordering relies on.
  */
@@ -30,16 +30,15 @@ export function ingestCommitter(pool: Pool, options: CommitOptions): (commit: In
   return (commit) => runTransaction(pool, async (client) => {
     const now = options.now();
     await pruneJti(client, Math.floor(now.getTime() / 1000) - options.jtiGraceSeconds);
-    const used = await client.query(
+    const used = await client.query(named('use_jti',
       'INSERT INTO used_jti (device_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT (device_id, jti) DO NOTHING',
       [commit.deviceId, commit.jti, commit.jtiExpiresAt],
-    );
+    ));
     if (used.rowCount === 0) throw jtiReplayed();
     const versions: WrittenVersion[] = [];
     for (const resource of commit.resources) versions.push(await writeResource(client, resource, now));
     const chain = await lockChain(client);
-    await enqueue(client, versions.filter((v) => v.created), commit.deviceId, now.toISOString());
-    await chain.append(commit.audit);
+    await chain.append(commit.audit, { deviceId: commit.deviceId, createdAt: now.toISOString(), versions: versions.filter((v) => v.created) });
     return { written: versions.map((v) => ({ reference: v.reference, created: v.created, versionId: v.versionId })) };
   });
 }
@@ -49,19 +48,9 @@ export function ingestCommitter(pool: Pool, options: CommitOptions): (commit: In
  * housekeeping and must not make concurrent commits queue behind each other. Bounded per commit.
  */
 async function pruneJti(client: Client, before: number): Promise<void> {
-  await client.query(
+  await client.query(named('prune_jti',
     `DELETE FROM used_jti WHERE (device_id, jti) IN (
        SELECT device_id, jti FROM used_jti WHERE expires_at < $1 LIMIT 1000 FOR UPDATE SKIP LOCKED)`,
     [before],
-  );
-}
-
-/** One outbox row per written version, seqs in the order given (ORDER BY ordinality feeds the identity in order). */
-export async function enqueue(client: Client, versions: readonly WrittenVersion[], deviceId: string, createdAt: string): Promise<void> {
-  if (versions.length === 0) return;
-  await client.query(
-    `INSERT INTO outbox (resource_type, resource_id, version_id, device_id, created_at)
-     SELECT t, i, v, $4, $5 FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u (t, i, v, n) ORDER BY n`,
-    [versions.map((v) => v.resourceType), versions.map((v) => v.id), versions.map((v) => v.versionId), deviceId, createdAt],
-  );
+  ));
 }

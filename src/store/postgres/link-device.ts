@@ -3,7 +3,6 @@ import type { LinkedDevice } from '../port';
 import { planLink, type RegistryRow } from '../shared/plan-link';
 import { alreadyLinked } from '../shared/resource-rules';
 import { lockChain } from './audit-chain';
-import { enqueue } from './commit-ingest';
 import type { Pool } from './connect-pool';
 import { runTransaction } from './run-transaction';
 import { writeResource } from './write-resource';
@@ -28,8 +27,7 @@ export function deviceLinker(pool: Pool, now: () => Date): (deviceId: string, pa
     const at = now();
     const version = await writeResource(client, plan.device, at);
     const chain = await lockChain(client);
-    if (version.created) await enqueue(client, [version], deviceId, at.toISOString());
-    await chain.append(event);
+    await chain.append(event, { deviceId, createdAt: at.toISOString(), versions: version.created ? [version] : [] });
     return { deviceId, patient, created: true, versionId: version.versionId };
   });
 }
