@@ -15,7 +15,7 @@ import { createMetrics, type Metrics } from './ops/metrics';
 import { mqttSettings, startMqtt, type RunningMqtt } from './mqtt';
 import type { MappingRegistry } from './mapping/registry';
 import { createAccessTokenVerifier, createIntrospectionVerifier, devIssuerJwks, jwksFromFile, jwksFromUrl, loadOrCreateDevIssuerKey } from './smart';
-import { openSqliteStore } from './store';
+import { openPostgresStore, openSqliteStore } from './store';
 import type { Store } from './store/port';
 import { createValidator, loadDefinitions } from './validation';
 import type { Validator } from './validation/port';
@@ -24,7 +24,7 @@ const VERSION: string = (require('../package.json') as { version: string }).vers
 
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   // Redaction is a second line of defence: nothing logs headers or tokens in the first place.
-  return pino({ level: config.logLevel, base: { service: 'iomt-bridge' }, redact: ['*.authorization', '*.token', '*.privateJwk', '*.d'] });
+  return pino({ level: config.logLevel, base: { service: 'iomt-bridge' }, redact: ['*.authorization', '*.token', '*.privateJwk', '*.d', '*.postgres.url'] });
 }
 
 /** Mappings and profiles, compiled once; a bad file throws here and start-up stops (with file and line). */
@@ -37,9 +37,19 @@ export function compileEngines(
   };
 }
 
-/** `serving`: the long-running bridge, whose hot writes go to a writer thread (CLI commands need none). */
-export function openStore(config: Pick<Config, 'store' | 'sqliteFile'>, serving = false): Store {
-  return openSqliteStore({ file: config.sqliteFile, writerThread: serving });
+/**
+ * The configured store (IOMT_STORE). `serving`: the long-running bridge, whose SQLite hot writes go to a writer
+ * thread (CLI commands need none). A PostgreSQL store that cannot be opened stops start-up naming the variable;
+ * the message is node-postgres's, which never includes the password.
+ */
+export async function openStore(config: Pick<Config, 'store' | 'sqliteFile' | 'postgres'>, serving = false): Promise<Store> {
+  if (config.store !== 'postgres') return openSqliteStore({ file: config.sqliteFile, writerThread: serving });
+  if (config.postgres === undefined) throw new Error('IOMT_STORE=postgres needs IOMT_POSTGRES_URL');
+  try {
+    return await openPostgresStore(config.postgres);
+  } catch (error) {
+    throw new Error(`IOMT_POSTGRES_URL: the PostgreSQL store could not be opened: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /**
@@ -109,7 +119,7 @@ export interface RunningBridge {
 /** The composition root: config in, a listening bridge out. Everything below is built here and passed down. */
 export async function startBridge(initial: Config, logger: Logger = createLogger(initial)): Promise<RunningBridge> {
   const engines = compileEngines(initial);
-  const store = openStore(initial, true);
+  const store = await openStore(initial, true);
   // Hot reload: a changed mapping file is recompiled and swapped in; a broken one is refused, the old set stays.
   const watcher = watchMappings(initial.mappingsDir, {
     initial: engines.mappings,

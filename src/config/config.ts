@@ -21,8 +21,10 @@ export interface Config {
   fhirBaseUrl: string;
   /** `publicUrl + '/ingest'`: the `aud` devices must put in their tokens. */
   ingestAudience: string;
-  store: 'sqlite';
+  store: 'sqlite' | 'postgres';
   sqliteFile: string;
+  /** IOMT_POSTGRES_*; present when `store` is `postgres`. */
+  postgres?: PostgresConfig;
   mappingsDir: string;
   profilesDir: string;
   /** IOMT_VALIDATION_ALLOWED_EXTENSION_DOMAINS: extensions accepted without a definition. */
@@ -121,4 +123,11 @@ export interface EhrConfig {
   breakerCooldownMs: number;
   pollMs: number;
   leaseMs: number;
+}
+
+/** IOMT_POSTGRES_*, resolved (the URL may hold a password: never log it). */
+export interface PostgresConfig {
+  url: string;
+  schema: string;
+  poolSize: number;
 }

@@ -3,6 +3,7 @@ import type { Config, JwsAlgorithm, LogLevel } from './config';
 import type { ConfigProblem } from './config-error';
 import { resolveEhrConfig } from './resolve-ehr-config';
 import { resolveMqttConfig } from './resolve-mqtt-config';
+import { resolvePostgresConfig } from './resolve-postgres-config';
 import { resolveSmartConfig } from './resolve-smart-config';
 
 /** Where defaults that depend on the process come from. */
@@ -43,6 +44,8 @@ export function resolveConfig(values: ReadonlyMap<string, unknown>, ctx: Resolve
     fhirDefaultCount: get('IOMT_FHIR_DEFAULT_COUNT', 50),
     fhirMaxCount: get('IOMT_FHIR_MAX_COUNT', 1000),
   };
+  const postgres = resolvePostgresConfig(values, problems);
+  if (postgres !== undefined) config.postgres = postgres;
   const domains = values.get('IOMT_VALIDATION_ALLOWED_EXTENSION_DOMAINS') as string[] | undefined;
   if (domains !== undefined) config.validationAllowedExtensionDomains = domains;
   Object.assign(config, resolveSmartConfig(values, problems));

@@ -104,7 +104,7 @@ describe('loadConfig values', () => {
     ['IOMT_PORT', '0x1F', "must be an integer, got '0x1F'"],
     ['IOMT_PORT', '80.5', "must be an integer, got '80.5'"],
     ['IOMT_HOST', 'a b', 'must match pattern'],
-    ['IOMT_STORE', 'postgres', "must be one of sqlite, got 'postgres'"],
+    ['IOMT_STORE', 'mongodb', "must be one of sqlite, postgres, got 'mongodb'"],
     ['IOMT_INGEST_MAX_BYTES', '1023', 'must be >= 1024'],
     ['IOMT_INGEST_MAX_BYTES', String(64 * 1024 * 1024 + 1), 'must be <= 67108864'],
     ['IOMT_INGEST_MAX_ITEMS', '0', 'must be >= 1'],
