@@ -31,9 +31,36 @@ export interface RigOptions {
 export async function startRig(options: RigOptions = {}): Promise<MqttRig> {
   const bridge = await createTestBridge({ IOMT_MQTT: 'embedded', IOMT_MQTT_PORT: '0', ...options.env });
   const prefix = bridge.config.mqtt?.topicPrefix ?? 'iomt';
+  const { store, commits, failCommits } = instrumentedStore(bridge.store);
+  const deps = mqttDepsOf(bridge, store, options);
+  const broker = await startEmbeddedBroker(deps, { host: '127.0.0.1', port: 0 });
+  return {
+    bridge, broker, prefix, deps, commits, failCommits,
+    async close() {
+      await broker.close();
+      await bridge.close();
+    },
+  };
+}
+
+/** The MQTT transport's dependencies over a test bridge (its settings, mappings, validator, metrics, clock). */
+export function mqttDepsOf(bridge: TestBridge, store: Store, options: Pick<RigOptions, 'maxInflight' | 'connectTimeoutMs'> = {}): MqttDeps {
+  const mqtt = bridge.config.mqtt!;
+  return {
+    settings: httpSettings(bridge.config),
+    store, mappings: mappingRegistry(bridge.engines.mappings), validator: bridge.engines.validator, metrics: bridge.metrics, now: bridge.now,
+    logger: pino({ level: 'silent' }),
+    mqtt: { ...mqttSettings(mqtt, bridge.config.ingestMaxBytes), maxInflight: options.maxInflight ?? mqtt.maxInflight, connectTimeoutMs: options.connectTimeoutMs ?? mqtt.connectTimeoutMs },
+  };
+}
+
+/**
+ * The store with its ingest commits recorded (CONNECTs, which write no resources, are not) and, on demand, failing
+ * the way a broken disk would: an exception, not a rejection of bad data.
+ */
+export function instrumentedStore(real: Store): Pick<MqttRig, 'commits' | 'failCommits'> & { store: Store } {
   let failures = 0;
   const commits: MqttRig['commits'] = [];
-  const real = bridge.store;
   const store: Store = {
     ...real,
     async commitIngest(commit) {
@@ -49,22 +76,7 @@ export async function startRig(options: RigOptions = {}): Promise<MqttRig> {
       return result;
     },
   };
-  const mqtt = bridge.config.mqtt!;
-  const deps: MqttDeps = {
-    settings: httpSettings(bridge.config),
-    store, mappings: mappingRegistry(bridge.engines.mappings), validator: bridge.engines.validator, metrics: bridge.metrics, now: bridge.now,
-    logger: pino({ level: 'silent' }),
-    mqtt: { ...mqttSettings(mqtt, bridge.config.ingestMaxBytes), maxInflight: options.maxInflight ?? mqtt.maxInflight, connectTimeoutMs: options.connectTimeoutMs ?? mqtt.connectTimeoutMs },
-  };
-  const broker = await startEmbeddedBroker(deps, { host: '127.0.0.1', port: 0 });
-  return {
-    bridge, broker, prefix, deps, commits,
-    failCommits(n) { failures = n; },
-    async close() {
-      await broker.close();
-      await bridge.close();
-    },
-  };
+  return { store, commits, failCommits: (n) => { failures = n; } };
 }
 
 /** The CONNECT password: a JWT the device signs for `<public base>/mqtt` (no body). */
