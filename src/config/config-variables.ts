@@ -103,6 +103,8 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
     description: 'Its password. Prefer the IOMT_CONFIG_FILE (mode 0600) to the environment for it.' },
   { name: 'IOMT_MQTT_CLIENT_ID', default: '`<share group>-<hostname>`', schema: { type: 'string', pattern: '^[A-Za-z0-9._\\-]{1,64}$' },
     description: "The bridge's client id at the external broker; its persistent session (kept while the bridge is down) is found by it, so it must be stable and unique per bridge instance." },
+  { name: 'IOMT_MQTT_SESSION_EXPIRY_S', default: '`604800`', schema: int(1, 4_294_967_295),
+    description: 'How long the external broker keeps the bridge\'s session, and the QoS 1 messages for it, while the bridge is down (MQTT 5 Session Expiry Interval; default 7 days).' },
   { name: 'IOMT_MQTT_TOPIC_PREFIX', default: '`iomt`', schema: { type: 'string', pattern: '^[A-Za-z0-9._\\-]+(/[A-Za-z0-9._\\-]+)*$' },
     description: 'First topic levels: devices publish to `<prefix>/devices/{id}/ingest[/{mapping}]` and read answers on `<prefix>/devices/{id}/outcomes`.' },
   { name: 'IOMT_MQTT_SHARE_GROUP', default: '`iomt-bridge`', schema: { type: 'string', pattern: '^[A-Za-z0-9._\\-]{1,64}$' },

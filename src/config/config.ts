@@ -84,6 +84,8 @@ export interface ExternalMqttConfig extends MqttCommon {
   password?: string;
   clientId: string;
   shareGroup: string;
+  /** MQTT 5 Session Expiry Interval asked for (seconds). */
+  sessionExpiryS: number;
 }
 
 /** IOMT_AUTH_INTROSPECTION_*, resolved. */

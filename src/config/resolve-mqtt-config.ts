@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { MqttConfig } from './config';
 import type { ConfigProblem } from './config-error';
 
-const EXTERNAL_ONLY = ['IOMT_MQTT_URL', 'IOMT_MQTT_USERNAME', 'IOMT_MQTT_PASSWORD', 'IOMT_MQTT_CLIENT_ID', 'IOMT_MQTT_SHARE_GROUP'];
+const EXTERNAL_ONLY = ['IOMT_MQTT_URL', 'IOMT_MQTT_USERNAME', 'IOMT_MQTT_PASSWORD', 'IOMT_MQTT_CLIENT_ID', 'IOMT_MQTT_SHARE_GROUP', 'IOMT_MQTT_SESSION_EXPIRY_S'];
 const CLIENT_ID = /[^A-Za-z0-9._-]/g;
 
 /**
@@ -30,7 +30,7 @@ export function resolveMqttConfig(values: ReadonlyMap<string, unknown>, problems
   else checkBrokerUrl(url, problems);
   const shareGroup = get('IOMT_MQTT_SHARE_GROUP', 'iomt-bridge');
   const config: MqttConfig = {
-    mode, url: url ?? '', shareGroup, clientId: get('IOMT_MQTT_CLIENT_ID', `${shareGroup}-${hostname()}`.replace(CLIENT_ID, '-').slice(0, 64)), ...common,
+    mode, url: url ?? '', shareGroup, sessionExpiryS: get('IOMT_MQTT_SESSION_EXPIRY_S', 604_800), clientId: get('IOMT_MQTT_CLIENT_ID', `${shareGroup}-${hostname()}`.replace(CLIENT_ID, '-').slice(0, 64)), ...common,
   };
   const username = values.get('IOMT_MQTT_USERNAME') as string | undefined;
   const password = values.get('IOMT_MQTT_PASSWORD') as string | undefined;

@@ -82,7 +82,12 @@ export async function startEmbeddedBroker(deps: MqttDeps, options: EmbeddedBroke
   });
   deps.metrics.mqtt.connections = () => broker.connectedClients;
   server.listen(options.port, options.host);
-  await once(server, 'listening');
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    await new Promise<void>((resolve) => broker.close(() => resolve())); // e.g. EADDRINUSE: nothing left running
+    throw error;
+  }
   const port = (server.address() as AddressInfo).port;
   const idle = async () => { await Promise.allSettled([...inFlight]); };
   return { url: `mqtt://${urlHost(options.host)}:${port}`, port, idle, close: () => closeAll(server, broker, idle) };

@@ -11,9 +11,6 @@ export interface RunningSubscriber {
   close(): Promise<void>;
 }
 
-/** How long the broker keeps the bridge's session (and the QoS 1 messages for it) while the bridge is down: 7 days. */
-export const SESSION_EXPIRY_SECONDS = 7 * 24 * 3600;
-
 /**
  * The bridge as a client of an external MQTT 5 broker: one persistent session (clean start off, a session expiry),
  * a QoS 1 shared subscription to every device's ingest topics, and each message's PUBACK sent only once the
@@ -73,7 +70,7 @@ function clientOptions(config: ExternalMqttConfig): IClientOptions {
     // [MQTT-3.1.2-4]/§3.1.2.11.2: clean start off plus a session expiry, so the broker keeps the subscription and
     // queues QoS 1 messages while the bridge is stopped.
     clean: false,
-    properties: { sessionExpiryInterval: SESSION_EXPIRY_SECONDS },
+    properties: { sessionExpiryInterval: config.sessionExpiryS },
     connectTimeout: config.connectTimeoutMs,
     reconnectPeriod: 1000,
     resubscribe: true,

@@ -25,7 +25,7 @@ describe('IOMT_MQTT_*', () => {
 
   it('resolves an external broker, with a client id derived from the share group and host', () => {
     expect(load({ IOMT_MQTT: 'external', IOMT_MQTT_URL: 'mqtts://broker.example.org:8883', IOMT_MQTT_USERNAME: 'bridge', IOMT_MQTT_PASSWORD: 's3cret', IOMT_MQTT_SHARE_GROUP: 'ward-a', IOMT_MQTT_TOPIC_PREFIX: 'site/b' }).mqtt).toEqual({
-      mode: 'external', url: 'mqtts://broker.example.org:8883', username: 'bridge', password: 's3cret', shareGroup: 'ward-a', topicPrefix: 'site/b',
+      mode: 'external', url: 'mqtts://broker.example.org:8883', username: 'bridge', password: 's3cret', shareGroup: 'ward-a', topicPrefix: 'site/b', sessionExpiryS: 604800,
       clientId: `ward-a-${hostname()}`.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64), maxInflight: 32, connectTimeoutMs: 10000,
     });
   });

@@ -70,7 +70,7 @@ describe('the embedded broker of a real `serve` process', () => {
 
 describe('an external broker (Mosquitto on 127.0.0.1:1883)', () => {
   const prefix = `iomt-e2e-${run}`;
-  const env = { IOMT_MQTT: 'external', IOMT_MQTT_URL: MOSQUITTO, IOMT_MQTT_TOPIC_PREFIX: prefix, IOMT_MQTT_SHARE_GROUP: `g-${run}` };
+  const env = { IOMT_MQTT: 'external', IOMT_MQTT_URL: MOSQUITTO, IOMT_MQTT_TOPIC_PREFIX: prefix, IOMT_MQTT_SHARE_GROUP: `g-${run}`, IOMT_MQTT_SESSION_EXPIRY_S: '300' };
   let device: MqttClient | undefined;
   afterAll(async () => device?.endAsync());
 

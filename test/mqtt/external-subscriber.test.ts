@@ -19,7 +19,7 @@ let device: MqttClient;
 let oxi: TestDevice;
 
 beforeAll(async () => {
-  bridge = await createTestBridge({ IOMT_MQTT: 'external', IOMT_MQTT_URL: MOSQUITTO, IOMT_MQTT_TOPIC_PREFIX: prefix, IOMT_MQTT_SHARE_GROUP: `g-${run}` });
+  bridge = await createTestBridge({ IOMT_MQTT: 'external', IOMT_MQTT_URL: MOSQUITTO, IOMT_MQTT_TOPIC_PREFIX: prefix, IOMT_MQTT_SHARE_GROUP: `g-${run}`, IOMT_MQTT_SESSION_EXPIRY_S: '300' });
   instrumented = instrumentedStore(bridge.store);
   oxi = await bridge.addDevice('ext-oxi-1', 'Patient/example');
   // Fails loudly, not skipped, when Mosquitto cannot be reached.
