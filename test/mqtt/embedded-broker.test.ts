@@ -93,6 +93,27 @@ describe('bad data is acknowledged (redelivering cannot fix it) and answered wit
     await client.endAsync();
   });
 
+  it('answers with the very JSON the HTTP route answers: a partly accepted batch, and a refusal', async () => {
+    const device = await rig.bridge.addDevice(nextId(), 'Patient/example');
+    const client = await connectDevice(rig, device);
+    await client.subscribeAsync(outcomes(rig, device.id), { qos: 1 });
+    const bad = JSON.stringify([{ ...exampleObject('pulse-oximeter', 'with-message-id.json'), spo2: 'high' }, exampleObject('thermometer', 'fever-no-id.json')]);
+    const http = await rig.bridge.ingest(device, bad);
+    const answer = nextOutcome(client);
+    await client.publishAsync(ingestTopic(rig, device.id), await ingestMessage(rig, device, bad), { qos: 1 });
+    const outcome = await answer;
+    expect(outcome.status).toBe(http.statusCode);
+    // The second item was stored by the HTTP request first, so MQTT finds it unchanged; all else is identical.
+    const httpBody = JSON.parse(http.payload) as IngestSummary;
+    expect(outcome.response).toEqual({ ...httpBody, resources: { written: 0, unchanged: httpBody.resources.written + httpBody.resources.unchanged } });
+    const refused = JSON.stringify({ ...exampleObject('pulse-oximeter', 'with-message-id.json'), spo2: 'high' });
+    const httpRefusal = await rig.bridge.ingest(device, refused);
+    const second = nextOutcome(client);
+    await client.publishAsync(ingestTopic(rig, device.id), await ingestMessage(rig, device, refused), { qos: 1 });
+    expect(await second).toMatchObject({ status: httpRefusal.statusCode, code: 'ERR_INGEST_REJECTED', response: JSON.parse(httpRefusal.payload) as OperationOutcome });
+    await client.endAsync();
+  });
+
   it('a bad token (expired, or over another body): PUBACK and 401 with its code', async () => {
     const device = await rig.bridge.addDevice(nextId(), 'Patient/example');
     const client = await connectDevice(rig, device);
