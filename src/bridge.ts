@@ -48,7 +48,9 @@ export async function openStore(config: Pick<Config, 'store' | 'sqliteFile' | 'p
   try {
     return await openPostgresStore(config.postgres);
   } catch (error) {
-    throw new Error(`IOMT_POSTGRES_URL: the PostgreSQL store could not be opened: ${(error as Error).message}`, { cause: error });
+    // A host name with several addresses fails as an AggregateError, whose message is empty: its code says it.
+    const reason = (error as Error).message || (error as { code?: string }).code || String(error);
+    throw new Error(`IOMT_POSTGRES_URL: the PostgreSQL store could not be opened: ${reason}`, { cause: error });
   }
 }
 

@@ -13,6 +13,9 @@ const types = {
     oid === INT8_OID && format !== 'binary' ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
+/** Longest wait for a new connection (start-up, readiness probe, a commit when the pool must open one). */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 export interface PoolOptions {
   url: string;
   schema: string;
@@ -34,6 +37,9 @@ export function connectPool(options: PoolOptions): Pool {
     types,
     options: `-c search_path=${options.schema}`,
     application_name: 'iomt-bridge',
+    // Without it node-postgres waits for a connection forever: an unreachable database would hang start-up and
+    // the readiness probe instead of failing them.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
   });
   // An idle connection that the server drops (restart, idle timeout) emits 'error' on the pool; without a
   // listener that would end the process. The pool discards the connection; the next query opens a new one.
