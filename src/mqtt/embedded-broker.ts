@@ -21,7 +21,7 @@ export interface RunningBroker {
   /** `mqtt://host:port`, with the port actually bound. */
   url: string;
   port: number;
-  /** Resolves once every message taken up so far has been committed (or refused) and answered. */
+  /** Resolves once every message taken up so far has been committed (or refused) and answered, and refused connections audited. */
   idle(): Promise<void>;
   close(): Promise<void>;
 }
@@ -74,7 +74,7 @@ export async function startEmbeddedBroker(deps: MqttDeps, options: EmbeddedBroke
   });
   // A connection refused before its CONNECT was read (garbage, MQTT 5's protocol level) is audited too.
   broker.on('connectionError', (client, error) => {
-    void auditQuietly(deps, sessionOf(client), 'ERR_MQTT_CONNECTION', error.message.slice(0, 200));
+    track(auditQuietly(deps, sessionOf(client), 'ERR_MQTT_CONNECTION', error.message.slice(0, 200)));
   });
   const server = createServer((socket) => {
     const { connection, session } = accept(deps, socket);

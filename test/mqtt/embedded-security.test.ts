@@ -89,6 +89,17 @@ describe('CONNECT', () => {
     })).toBe(5);
   });
 
+  it('refuses MQTT 5 (protocol level 5) with 0x01: the embedded broker speaks 3.1.1; audited', async () => {
+    const device = await newDevice();
+    const head = await auditHead(rig.bridge.store);
+    const raw = await rawConnect(rig.broker.port);
+    raw.send({ ...connectPacket(device.id, device.id, await connectToken(rig, device)), protocolVersion: 5 });
+    expect(await raw.next('connack')).toMatchObject({ returnCode: 1 });
+    await raw.closed;
+    await rig.broker.idle();
+    expect(await codesSince(head)).toEqual(['ERR_MQTT_CONNECTION']);
+  });
+
   it('case 42: closes a connection whose CONNECT never completes, and audits it', async () => {
     const head = await auditHead(rig.bridge.store);
     const silent = await rawConnect(rig.broker.port);
