@@ -93,7 +93,7 @@ describe('CONNECT', () => {
     const device = await newDevice();
     const head = await auditHead(rig.bridge.store);
     const raw = await rawConnect(rig.broker.port);
-    raw.send({ ...connectPacket(device.id, device.id, await connectToken(rig, device)), protocolVersion: 5 });
+    raw.send(connectPacket(device.id, device.id, await connectToken(rig, device), 5));
     expect(await raw.next('connack')).toMatchObject({ returnCode: 1 });
     await raw.closed;
     await rig.broker.idle();

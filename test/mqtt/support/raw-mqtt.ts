@@ -51,8 +51,8 @@ export async function rawConnect(port: number): Promise<RawConnection> {
   };
 }
 
-export const connectPacket = (clientId: string, username?: string, password?: string): Packet => ({
-  cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 30, clientId,
+export const connectPacket = (clientId: string, username?: string, password?: string, protocolVersion: 4 | 5 = 4): Packet => ({
+  cmd: 'connect', protocolId: 'MQTT', protocolVersion, clean: true, keepalive: 30, clientId,
   ...(username === undefined ? {} : { username }), ...(password === undefined ? {} : { password: Buffer.from(password) }),
 });
 
