@@ -1,6 +1,6 @@
 import { verifyAuditChain } from '../../../src/audit';
 import type { ClaimedEntry, Store } from '../../../src/store';
-import { commitOf, device, observation } from '../store-fixtures';
+import { auditFor, commitOf, device, observation } from '../store-fixtures';
 import { dropSchema, openTestPostgresStore, randomSchema } from '../postgres-fixtures';
 
 // Two stores on one schema stand for two bridges sharing a database: each has its own pool, so their
@@ -88,6 +88,50 @@ describe('PostgreSQL store under concurrent writers', () => {
     }
     for (const [deviceId, seqs] of seqsOf) expect(deliveredOrder.get(deviceId)).toEqual(seqs);
     expect(await a.outboxSummary()).toMatchObject({ pending: 0, inFlight: 0, delivered: DEVICES * PER_DEVICE });
+  });
+
+  it('delivers each device\'s versions in order while two pools ingest and two workers claim at the same time', async () => {
+    const DEVICES = 4;
+    const PER_DEVICE = 10;
+    for (let d = 0; d < DEVICES; d += 1) await a.addDevice({ id: `live${d}`, publicJwk: { kty: 'EC' } });
+    const deliveredVersions = new Map<string, number[]>();
+    let ingesting = true;
+    const worker = async (store: Store, owner: string) => {
+      for (;;) {
+        const batch = await store.claimOutbox({ owner, now: Date.UTC(2024, 2, 1, 12), leaseMs: 60_000, maxEntries: 3 });
+        for (const c of batch) {
+          if (c.record.resourceType === 'Device') deliveredVersions.set(c.record.deviceId, [...(deliveredVersions.get(c.record.deviceId) ?? []), Number(c.record.versionId)]);
+        }
+        if (batch.length > 0) await store.recordDelivery({ delivered: batch.map((c) => ({ seq: c.record.seq })), now: Date.UTC(2024, 2, 1, 12) });
+        else if (!ingesting) return;
+        else await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    const workers = [worker(a, 'worker-a'), worker(b, 'worker-b')];
+    // Each commit changes its device's Device resource (a new version) and adds a reading.
+    await Promise.all(Array.from({ length: DEVICES * PER_DEVICE }, (_, i) => {
+      const d = `live${i % DEVICES}`;
+      const resources = [{ ...device(d, 'Patient/p1'), serialNumber: `sn-${i}` }, observation({ id: `live-o${i}`, device: `Device/${d}` })];
+      return (i % 2 === 0 ? a : b).commitIngest(commitOf(resources, `jti-live-${i}`, d));
+    }));
+    ingesting = false;
+    await Promise.all(workers);
+    for (let d = 0; d < DEVICES; d += 1) {
+      expect(deliveredVersions.get(`live${d}`)).toEqual(Array.from({ length: PER_DEVICE }, (_, i) => i + 1));
+    }
+    expect(await a.outboxSummary()).toMatchObject({ pending: 0, delivered: 2 * DEVICES * PER_DEVICE });
+    expect(verifyAuditChain(await a.listAudit())).toEqual({ ok: true });
+  });
+
+  it('lets one of two clinicians linking the same device to different patients win, at the same moment', async () => {
+    await a.addDevice({ id: 'cuff-9', publicJwk: { kty: 'EC' } });
+    const event = auditFor('cuff-9', ['Device/cuff-9']);
+    const outcomes = await Promise.allSettled([a.linkDevice('cuff-9', 'Patient/A', event), b.linkDevice('cuff-9', 'Patient/B', event)]);
+    const codes = outcomes.map((o) => (o.status === 'fulfilled' ? 'linked' : (o.reason as { code?: string }).code));
+    expect(codes.sort()).toEqual(['ERR_DEVICE_ALREADY_LINKED', 'linked']);
+    const winner = (await a.getDevice('cuff-9'))?.patient;
+    expect((await b.read('Device', 'cuff-9')) as { patient?: { reference?: string } }).toMatchObject({ patient: { reference: winner }, meta: { versionId: '1' } });
+    expect((await a.counts()).outbox).toBe(1);
   });
 });
 
