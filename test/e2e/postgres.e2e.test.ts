@@ -45,7 +45,12 @@ function startServe(): Promise<{ url: string; publicUrl: string; port: number }>
     child.once('exit', (code) => reject(new Error(`serve exited (${code}) before listening:\n${stderr}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       logLines.push(line);
-      const parsed = JSON.parse(line) as { msg?: string; url?: string; publicUrl?: string };
+      let parsed: { msg?: string; url?: string; publicUrl?: string };
+      try {
+        parsed = JSON.parse(line) as typeof parsed;
+      } catch {
+        return; // not a log line; kept in logLines for the password check
+      }
       if (parsed.msg === 'listening' && parsed.url && parsed.publicUrl) {
         resolve({ url: parsed.url, publicUrl: parsed.publicUrl, port: Number(new URL(parsed.url).port) });
       }
