@@ -27,24 +27,21 @@ const { loadOrCreateClientKey } = require('../dist/delivery');
 const { openSqliteStore } = require('../dist/store');
 const { startProcess, stopProcess } = require('./lib');
 const { machine, describeMachine } = require('./machine');
+const { option, numberOption } = require('./args');
 
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-};
-const RATE = Number(arg('rate', 1000));
-const SECONDS = Number(arg('seconds', 15));
+const RATE = numberOption('rate', 1000);
+const SECONDS = numberOption('seconds', 15);
 // Sent first, at the same rate, delivered, not counted: a fresh process compiles FHIRPath invariants on first
 // use, fetches its EHR token and looks each device's patient up once.
-const WARMUP = Number(arg('warmup', 3));
-const BACKLOG = Number(arg('backlog', 5000));
-const DEVICES = Number(arg('devices', 20));
-const PER_REQUEST = Number(arg('per-request', 10));
+const WARMUP = numberOption('warmup', 3);
+const BACKLOG = numberOption('backlog', 5000);
+const DEVICES = numberOption('devices', 20);
+const PER_REQUEST = numberOption('per-request', 10);
 /** IOMT_EHR_CONCURRENCY for every bridge of the run; the bridge's default (8) unless given. */
-const CONCURRENCY = arg('concurrency', undefined);
-const ONLY = arg('only', undefined);
+const CONCURRENCY = option('concurrency', undefined);
+const ONLY = option('only', undefined);
 const LATENCY_ONLY = process.argv.includes('--latency-only');
-const PROFILE_DIR = arg('profile', undefined);
+const PROFILE_DIR = option('profile', undefined);
 const CLI = join(__dirname, '..', 'bin', 'iomt-bridge.js');
 
 function reading(i) {

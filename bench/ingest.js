@@ -12,15 +12,12 @@ const { exportJWK, generateKeyPair } = require('jose');
 const { signDeviceToken } = require('../dist/ingest');
 const { startProcess, stopProcess, load, summarise } = require('./lib');
 const { machine, describeMachine } = require('./machine');
+const { numberOption } = require('./args');
 
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const SINGLE = arg('single', 5000);
-const BATCHES = arg('batches', 300);
+const SINGLE = numberOption('single', 5000);
+const BATCHES = numberOption('batches', 300);
 const BATCH_SIZE = 100;
-const CONNECTIONS = arg('connections', 10);
+const CONNECTIONS = numberOption('connections', 10);
 const CLI = join(__dirname, '..', 'bin', 'iomt-bridge.js');
 
 function reading(i) {

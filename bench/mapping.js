@@ -12,12 +12,9 @@ const { loadMappings, loadMappingPath, selectMapping } = require('../dist/mappin
 const { createValidator, loadDefinitions } = require('../dist/validation');
 const { anchor } = require('./anchors');
 const { machine, describeMachine } = require('./machine');
+const { numberOption } = require('./args');
 
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const SECONDS = arg('seconds', 1);
+const SECONDS = numberOption('seconds', 1);
 const ROOT = join(__dirname, '..');
 const MEDTECH = anchor('medtech', 'templates', 'basic');
 

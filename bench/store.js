@@ -19,14 +19,11 @@ const { createValidator, loadDefinitions } = require('../dist/validation');
 const { buildIngestAuditEvent } = require('../dist/audit');
 const { openSqliteStore, openPostgresStore } = require('../dist/store');
 const { machine, describeMachine } = require('./machine');
+const { option, numberOption } = require('./args');
 
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-};
-const COMMITS = Number(arg('commits', 400));
-const PER_COMMIT = Number(arg('per-commit', 10));
-const PG_URL = arg('postgres', process.env.IOMT_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
+const COMMITS = numberOption('commits', 400);
+const PER_COMMIT = numberOption('per-commit', 10);
+const PG_URL = option('postgres', process.env.IOMT_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
 const ROOT = join(__dirname, '..');
 
 /** One commit's resources: PER_COMMIT readings of one device, each reading a fresh message id. */

@@ -10,15 +10,12 @@ const { execFileSync } = require('node:child_process');
 const { existsSync, readdirSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { machine, describeMachine } = require('./machine');
+const { numberOption } = require('./args');
 
 const ROOT = join(__dirname, '..');
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const SECONDS = arg('seconds', 1);
+const SECONDS = numberOption('seconds', 1);
 /** Ours and Medplum alternate this many times per case; the median of each is reported (the machine is shared). */
-const ROUNDS = arg('rounds', 3);
+const ROUNDS = numberOption('rounds', 3);
 const SD = 'http://hl7.org/fhir/StructureDefinition/';
 
 function corpus() {
