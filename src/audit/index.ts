@@ -11,3 +11,4 @@ export {
   type VerifyChainOptions,
   type VerifyChainResult,
 } from './hash-chain';
+export { verifyAuditPages, type ReadAuditPage, type VerifyPagesResult } from './verify-audit-pages';
