@@ -1,30 +1,15 @@
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { USER_ID_SYSTEM } from '../../audit/audit-codes';
 import { buildOutboxAuditEvent } from '../../delivery/build-outbox-audit-event';
 import { isoParam } from '../../http/routes/admin-outbox';
 import type { OutboxStatus, Store } from '../../store/port';
 import { type CliIo, json } from '../io';
+import { cliOperator as operator } from '../operator';
+import { renderProgress, stderrSink, type ProgressSink } from '../progress';
+
+export { renderProgress, type ProgressSink };
 
 /** Entries replayed per transaction: ingest is never held behind one huge update. */
 export const REPLAY_CHUNK = 500;
-
-/** Where progress goes: a bar redrawn in place on a terminal, nothing otherwise (pipes and logs stay clean). */
-export interface ProgressSink {
-  isTTY: boolean;
-  write: (text: string) => void;
-}
-
-const stderrSink: ProgressSink = { isTTY: process.stderr.isTTY === true, write: (t) => void process.stderr.write(t) };
-
-/** `[#####.....]  50% 500/1000` — pure, for the TTY progress bar. */
-export function renderProgress(done: number, total: number, width = 30): string {
-  const ratio = total === 0 ? 1 : Math.min(done / total, 1);
-  const filled = Math.round(ratio * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.round(ratio * 100)).padStart(3)}% ${done}/${total}`;
-}
-
-const operator = () => ({ system: USER_ID_SYSTEM, value: `cli:${userInfo().username}` });
 
 export function registerOutboxCommands(program: Command, io: CliIo, openStore: () => Promise<Store>, progress: ProgressSink = stderrSink): void {
   const outbox = program.command('outbox').description('delivery queue to the EHR: status, list, replay, purge');
