@@ -10,6 +10,7 @@ import { registerMapCommand, registerValidateCommand } from './commands/dry-run'
 import { registerSandboxCommand } from './commands/sandbox';
 import { registerSendCommand } from './commands/send';
 import { registerServeCommand } from './commands/serve';
+import { registerStoreCommands } from './commands/store-copy';
 import { registerTokenCommand } from './commands/token';
 import { type CliContext, type CliIo, processIo, reportError } from './io';
 import { resolve } from 'node:path';
@@ -32,6 +33,7 @@ export function buildProgram(ctx: CliContext, env: NodeJS.ProcessEnv): Command {
   registerDeviceCommands(program, ctx.io, async () => openStore(config()));
   registerOutboxCommands(program, ctx.io, async () => openStore(config()));
   registerAuditDisclosuresCommand(program, ctx.io, async () => openStore(config()));
+  registerStoreCommands(program, ctx.io, () => config().sqliteFile);
   registerTokenCommand(program, ctx, config);
   registerSandboxCommand(program, ctx);
   registerSendCommand(program, ctx, () => config().publicUrl, () => config().mqtt?.topicPrefix ?? 'iomt');
