@@ -4,6 +4,7 @@ import { loadConfig, type Config } from '../config';
 import { loadMappingPath } from '../mapping/load';
 import { registerMappingsCommands } from './commands/mappings-test';
 import { registerAuditDisclosuresCommand } from './commands/audit-disclosures';
+import { registerAuditVerifyCommand } from './commands/audit-verify';
 import { registerDeviceCommands } from './commands/devices';
 import { registerOutboxCommands } from './commands/outbox';
 import { registerMapCommand, registerValidateCommand } from './commands/dry-run';
@@ -33,6 +34,7 @@ export function buildProgram(ctx: CliContext, env: NodeJS.ProcessEnv): Command {
   registerDeviceCommands(program, ctx.io, async () => openStore(config()));
   registerOutboxCommands(program, ctx.io, async () => openStore(config()));
   registerAuditDisclosuresCommand(program, ctx.io, async () => openStore(config()));
+  registerAuditVerifyCommand(program, ctx, async () => openStore(config()));
   registerStoreCommands(program, ctx.io, () => config().sqliteFile);
   registerTokenCommand(program, ctx, config);
   registerSandboxCommand(program, ctx);

@@ -52,6 +52,13 @@ describe('iomt-bridge store copy', () => {
     expect(again.stderr).toMatch(new RegExp(`iomt-bridge: the PostgreSQL schema ${schema} already holds data \\(devices, resources, `));
     expect(again.stdout + again.stderr).not.toContain(PASSWORD);
 
+    // The project's own verifier, run on each store as configured: SQLite's trail, and PostgreSQL's with the copy's entry.
+    expect(JSON.parse((await runCli(['audit', 'verify'], env)).stdout)).toEqual({ ok: true, entries: 10, head: { seq: 10, hash: expect.any(String) } });
+    const onPostgres = bridgeEnv({ IOMT_DATA_DIR: dir, IOMT_STORE: 'postgres', IOMT_POSTGRES_URL: url.toString(), IOMT_POSTGRES_SCHEMA: schema });
+    const verified = await runCli(['audit', 'verify', '--head', report.auditHead.hash], onPostgres);
+    expect(verified).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(verified.stdout)).toEqual({ ok: true, entries: 11, head: report.auditHead });
+
     // Only the first copy's entry was appended, and the chain on PostgreSQL verifies to the head it printed.
     const target = await openTestPostgresStore(schema);
     try {
