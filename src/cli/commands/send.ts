@@ -15,7 +15,7 @@ export function registerSendCommand(program: Command, ctx: CliContext, publicUrl
     .requiredOption('--input <file>', 'payload file (JSON object or array; NDJSON when named *.ndjson or with --ndjson), or - for stdin')
     .option('--mapping <id>', 'post to /ingest/<id> instead of letting the mappings match')
     .option('--ndjson', 'send as application/x-ndjson')
-    .option('--url <base>', 'bridge base URL (default IOMT_PUBLIC_URL)')
+    .option('--url <base>', 'bridge base URL (default IOMT_PUBLIC_URL); for https with a private CA, name it in NODE_EXTRA_CA_CERTS')
     .option('--mqtt <url>', 'publish over MQTT (QoS 1) to this broker, e.g. mqtt://127.0.0.1:1884, and print the outcome message')
     .action(async (options: { device: string; key: string; input: string; mapping?: string; ndjson?: boolean; url?: string; mqtt?: string }) => {
       const base = (options.url ?? publicUrl()).replace(/\/$/, '');
@@ -35,6 +35,10 @@ export function registerSendCommand(program: Command, ctx: CliContext, publicUrl
       const response = await fetch(url, {
         method: 'POST', body,
         headers: { authorization: `Bearer ${token}`, 'content-type': inputMediaType(options.input, options.ndjson) },
+      }).catch((error: unknown) => {
+        // fetch says only "fetch failed"; the reason (ECONNREFUSED, SELF_SIGNED_CERT_IN_CHAIN…) is its cause.
+        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+        throw new Error(`${url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`, { cause: error });
       });
       const text = await response.text();
       (response.ok ? ctx.io.out : ctx.io.err)(`${response.status} ${text}`);
