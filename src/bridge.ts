@@ -2,7 +2,7 @@ import type { Server } from '@hapi/hapi';
 import { appDepsOf } from './app';
 import { decodeJwt } from 'jose';
 import pino, { type Logger } from 'pino';
-import { withListeningPort, type Config } from './config';
+import { readTlsCredentials, withListeningPort, type Config, type TlsCredentials } from './config';
 import { unauthorized } from './errors/fhir-error';
 import type { HttpSettings } from './http/deps';
 import type { VerifyAccessToken } from './http/plugins/smart-auth';
@@ -120,6 +120,8 @@ export interface RunningBridge {
 
 /** The composition root: config in, a listening bridge out. Everything below is built here and passed down. */
 export async function startBridge(initial: Config, logger: Logger = createLogger(initial)): Promise<RunningBridge> {
+  // Read once, before anything is opened: a bad certificate or key stops start-up with nothing to undo.
+  const tls = tlsCredentials(initial, logger);
   const engines = compileEngines(initial);
   const store = await openStore(initial, true);
   // Hot reload: a changed mapping file is recompiled and swapped in; a broken one is refused, the old set stays.
@@ -141,7 +143,7 @@ export async function startBridge(initial: Config, logger: Logger = createLogger
     const server = await createServer({
       settings, store, ...engines, mappings: watcher.registry, verifyAccessToken: (token) => verify(token), logger, metrics, now: Date.now,
       clientJwks: { keys: [clientKey.publicJwk as Record<string, unknown>] },
-      app: await appDepsOf(config),
+      app: await appDepsOf(config), tls,
     });
     await server.start();
     const delivery = startDelivery(config, clientKey, store, metrics, logger);
@@ -153,10 +155,10 @@ export async function startBridge(initial: Config, logger: Logger = createLogger
       verify = await accessTokenVerifier(config);
     }
     // After the port is known: messages a broker kept for us are verified against the final audience.
-    const mqtt = await startMqttTransport(config, { settings, store, mappings: watcher.registry, validator: engines.validator, metrics, logger });
+    const mqtt = await startMqttTransport(config, { settings, store, mappings: watcher.registry, validator: engines.validator, metrics, logger }, tls);
     // Stopped first: no new messages; those in flight are committed and acknowledged before the store closes.
     if (mqtt) stops.push(() => mqtt.close());
-    logger.info({ url: server.info.uri, publicUrl: config.publicUrl, mqtt: mqtt?.url, mappings: engines.mappings.map((m) => m.id), devIssuer: config.devIssuer }, 'listening');
+    logger.info({ url: server.info.uri, publicUrl: config.publicUrl, tls: tls !== undefined, mqtt: mqtt?.url, mappings: engines.mappings.map((m) => m.id), devIssuer: config.devIssuer }, 'listening');
     return { server, store, config, mqtt, stop: stopAll };
   } catch (error) {
     await stopAll();
@@ -164,14 +166,23 @@ export async function startBridge(initial: Config, logger: Logger = createLogger
   }
 }
 
-/** The MQTT transport (IOMT_MQTT): the embedded broker or the external-broker client; none when off. */
+/** IOMT_TLS_*: the certificate and key both listeners use (read and checked here, once), or none. */
+function tlsCredentials(config: Config, logger: Logger): TlsCredentials | undefined {
+  if (config.tls === undefined) return undefined;
+  const { credentials, warnings } = readTlsCredentials(config.tls);
+  for (const warning of warnings) logger.warn({ certFile: config.tls.certFile, keyFile: config.tls.keyFile }, warning);
+  return credentials;
+}
+
+/** The MQTT transport (IOMT_MQTT): the embedded broker (over TLS when `tls` is given) or the external-broker client; none when off. */
 async function startMqttTransport(
   config: Config,
   deps: { settings: HttpSettings; store: Store; mappings: MappingRegistry; validator: Validator; metrics: Metrics; logger: Logger },
+  tls: TlsCredentials | undefined,
 ): Promise<RunningMqtt | undefined> {
   if (config.mqtt === undefined) return undefined;
   const logger = deps.logger.child({ stage: 'mqtt' });
-  const mqtt = await startMqtt(config.mqtt, { ...deps, logger, now: Date.now, mqtt: mqttSettings(config.mqtt, config.ingestMaxBytes) });
+  const mqtt = await startMqtt(config.mqtt, { ...deps, logger, now: Date.now, mqtt: mqttSettings(config.mqtt, config.ingestMaxBytes) }, tls);
   logger.info({ mode: mqtt.mode, url: mqtt.url, topicPrefix: config.mqtt.topicPrefix }, 'mqtt started');
   return mqtt;
 }

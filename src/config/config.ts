@@ -19,6 +19,8 @@ export interface Config {
   publicUrlIsDefault: boolean;
   /** `publicUrl + '/fhir'`. */
   fhirBaseUrl: string;
+  /** IOMT_TLS_*: present when both files are set; the files are read by readTlsCredentials at start-up. */
+  tls?: TlsConfig;
   /** `publicUrl + '/ingest'`: the `aud` devices must put in their tokens. */
   ingestAudience: string;
   store: 'sqlite' | 'postgres';
@@ -58,6 +60,12 @@ export interface Config {
   ehr?: EhrConfig;
   /** MQTT ingest; absent when IOMT_MQTT=off. */
   mqtt?: MqttConfig;
+}
+
+/** IOMT_TLS_CERT_FILE and IOMT_TLS_KEY_FILE (absolute paths): one certificate for HTTPS and the embedded broker. */
+export interface TlsConfig {
+  certFile: string;
+  keyFile: string;
 }
 
 /** IOMT_MQTT_*, resolved: the embedded broker or an external one. */

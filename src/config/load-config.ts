@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Config } from './config';
 import { ConfigError, type ConfigProblem } from './config-error';
 import { readConfigSources } from './read-config-sources';
-import { derivedUrls, resolveConfig } from './resolve-config';
+import { defaultPublicUrl, derivedUrls, resolveConfig } from './resolve-config';
 import { validateVariables } from './validate-variables';
 
 /** Where relative defaults are anchored; both default to the real process/package. */
@@ -43,7 +43,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
  */
 export function withListeningPort(config: Readonly<Config>, port: number): Readonly<Config> {
   if (!config.publicUrlIsDefault) return deepFreeze({ ...config, port });
-  const urls = derivedUrls(`http://localhost:${port}`);
+  const urls = derivedUrls(defaultPublicUrl(config.tls !== undefined, port));
   const authAudience = config.authAudience === config.fhirBaseUrl ? urls.fhirBaseUrl : config.authAudience;
   return deepFreeze({ ...config, ...urls, port, authAudience });
 }

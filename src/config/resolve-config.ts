@@ -5,6 +5,7 @@ import { resolveEhrConfig } from './resolve-ehr-config';
 import { resolveMqttConfig } from './resolve-mqtt-config';
 import { resolvePostgresConfig } from './resolve-postgres-config';
 import { resolveSmartConfig } from './resolve-smart-config';
+import { resolveTlsConfig } from './resolve-tls-config';
 
 /** Where defaults that depend on the process come from. */
 export interface ResolveContext {
@@ -20,7 +21,8 @@ export function resolveConfig(values: ReadonlyMap<string, unknown>, ctx: Resolve
   const get = <T>(name: string, fallback: T): T => (values.has(name) ? (values.get(name) as T) : fallback);
   const port = get('IOMT_PORT', 8080);
   const explicitUrl = values.get('IOMT_PUBLIC_URL') as string | undefined;
-  const publicUrl = explicitUrl === undefined ? `http://localhost:${port}` : checkedBaseUrl(explicitUrl, problems);
+  const tls = resolveTlsConfig(values, problems);
+  const publicUrl = explicitUrl === undefined ? defaultPublicUrl(tls !== undefined, port) : checkedBaseUrl(explicitUrl, problems);
   const dataDir = get('IOMT_DATA_DIR', join(ctx.cwd, 'data'));
   const config: Config = {
     ...derivedUrls(publicUrl),
@@ -44,6 +46,7 @@ export function resolveConfig(values: ReadonlyMap<string, unknown>, ctx: Resolve
     fhirDefaultCount: get('IOMT_FHIR_DEFAULT_COUNT', 50),
     fhirMaxCount: get('IOMT_FHIR_MAX_COUNT', 1000),
   };
+  if (tls !== undefined) config.tls = tls;
   const postgres = resolvePostgresConfig(values, problems);
   if (postgres !== undefined) config.postgres = postgres;
   const domains = values.get('IOMT_VALIDATION_ALLOWED_EXTENSION_DOMAINS') as string[] | undefined;
@@ -59,6 +62,9 @@ export function resolveConfig(values: ReadonlyMap<string, unknown>, ctx: Resolve
   }
   return config;
 }
+
+/** IOMT_PUBLIC_URL's default: the scheme follows TLS, so device token audiences match what devices connect to. */
+export const defaultPublicUrl = (tls: boolean, port: number): string => `${tls ? 'https' : 'http'}://localhost:${port}`;
 
 /** The URLs derived from the public base URL. */
 export function derivedUrls(publicUrl: string): Pick<Config, 'publicUrl' | 'fhirBaseUrl' | 'ingestAudience' | 'devIssuerUrl'> {

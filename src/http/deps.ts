@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { AppDeps } from '../app';
+import type { TlsCredentials } from '../config';
 import type { MappingRegistry } from '../mapping/registry';
 import type { Metrics } from '../ops/metrics';
 import type { Store } from '../store/port';
@@ -51,4 +52,6 @@ export interface HttpDeps {
   clientJwks?: { keys: Array<Record<string, unknown>> };
   /** The SMART app (issue 5), when IOMT_APP_EHRS is set. */
   app?: AppDeps;
+  /** IOMT_TLS_*, read at start-up: the server listens HTTPS (TLS 1.3 only) instead of plain HTTP. */
+  tls?: TlsCredentials;
 }

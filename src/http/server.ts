@@ -21,6 +21,8 @@ export async function createServer(deps: HttpDeps): Promise<Hapi.Server> {
   const server = Hapi.server({
     host: deps.settings.host,
     port: deps.settings.port,
+    // SECURITY-CASES 28: TLS 1.3 only (minVersion; the maximum is 1.3 already). Copied: Hapi keeps the object.
+    ...(deps.tls ? { tls: { ...deps.tls } } : {}),
     routes: {
       // SECURITY-CASES 31: Hapi's own JSON parser refuses __proto__ (ingest uses our stricter parser).
       payload: { protoAction: 'error' },

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AedesOptions, type AedesPublishPacket, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import { buildIngestAuditEvent } from '../audit';
+import type { TlsCredentials } from '../config';
 import { auditIngestRefusal } from '../ingest';
 import { CONNACK, checkPublish, mayForward, maySubscribe } from './acl';
 import { authenticateConnect } from './authenticate-connect';
@@ -15,10 +17,12 @@ export interface EmbeddedBrokerOptions {
   host: string;
   /** 0: any free port. */
   port: number;
+  /** IOMT_TLS_*: MQTT over TLS (1.3 only) with the HTTP server's certificate; plain TCP without. */
+  tls?: TlsCredentials;
 }
 
 export interface RunningBroker {
-  /** `mqtt://host:port`, with the port actually bound. */
+  /** `mqtt://host:port` (`mqtts://` over TLS), with the port actually bound. */
   url: string;
   port: number;
   /** Resolves once every message taken up so far has been committed (or refused) and answered, and refused connections audited. */
@@ -76,10 +80,11 @@ export async function startEmbeddedBroker(deps: MqttDeps, options: EmbeddedBroke
   broker.on('connectionError', (client, error) => {
     track(auditQuietly(deps, sessionOf(client), 'ERR_MQTT_CONNECTION', error.message.slice(0, 200)));
   });
-  const server = createServer((socket) => {
+  const onSocket = (socket: Socket) => {
     const { connection, session } = accept(deps, socket);
     sessions.set(broker.handle(connection), session);
-  });
+  };
+  const server = options.tls ? tlsListener(deps, options.tls, onSocket) : createServer(onSocket);
   deps.metrics.mqtt.connections = () => broker.connectedClients;
   server.listen(options.port, options.host);
   try {
@@ -90,7 +95,22 @@ export async function startEmbeddedBroker(deps: MqttDeps, options: EmbeddedBroke
   }
   const port = (server.address() as AddressInfo).port;
   const idle = async () => { await Promise.allSettled([...inFlight]); };
-  return { url: `mqtt://${urlHost(options.host)}:${port}`, port, idle, close: () => closeAll(server, broker, idle) };
+  const scheme = options.tls ? 'mqtts' : 'mqtt';
+  return { url: `${scheme}://${urlHost(options.host)}:${port}`, port, idle, close: () => closeAll(server, broker, idle) };
+}
+
+/**
+ * MQTT over TLS (the `secure-mqtt` port of MQTT 3.1.1 §5.1, TLS 1.3 only). The broker sees a connection only once
+ * its handshake is done; the handshake gets the CONNECT timeout too (SECURITY-CASES 42), and a refused one (an
+ * older TLS version, no TLS at all) is logged, not audited: no MQTT was spoken, and no device is known.
+ */
+function tlsListener(deps: MqttDeps, tls: TlsCredentials, onSocket: (socket: Socket) => void): Server {
+  const server = createTlsServer({ ...tls, handshakeTimeout: deps.mqtt.connectTimeoutMs }, onSocket);
+  server.on('tlsClientError', (error: NodeJS.ErrnoException, socket) => {
+    deps.logger.warn({ address: socket.remoteAddress, code: error.code, reason: error.message.slice(0, 200) }, 'mqtt tls handshake refused');
+    socket.destroy(); // node:tls reports a handshake timeout here but leaves the socket open
+  });
+  return server;
 }
 
 type SessionOf = (client: Client) => Session;

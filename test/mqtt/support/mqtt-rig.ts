@@ -6,6 +6,7 @@ import { importJWK, SignJWT } from 'jose';
 import { signDeviceToken } from '../../../src/ingest';
 import { mqttAudience, mqttSettings, startEmbeddedBroker, type MqttDeps, type OutcomeMessage, type RunningBroker } from '../../../src/mqtt';
 import { mappingRegistry } from '../../../src/mapping/registry';
+import type { TlsCredentials } from '../../../src/config';
 import type { Store } from '../../../src/store/port';
 import { createTestBridge, type TestBridge, type TestDevice } from '../../support/test-bridge';
 
@@ -26,6 +27,8 @@ export interface RigOptions {
   env?: Record<string, string>;
   maxInflight?: number;
   connectTimeoutMs?: number;
+  /** MQTT over TLS (IOMT_TLS_*, as readTlsCredentials returns them): the broker URL is then `mqtts://`. */
+  tls?: TlsCredentials;
 }
 
 export async function startRig(options: RigOptions = {}): Promise<MqttRig> {
@@ -33,7 +36,7 @@ export async function startRig(options: RigOptions = {}): Promise<MqttRig> {
   const prefix = bridge.config.mqtt?.topicPrefix ?? 'iomt';
   const { store, commits, failCommits } = instrumentedStore(bridge.store);
   const deps = mqttDepsOf(bridge, store, options);
-  const broker = await startEmbeddedBroker(deps, { host: '127.0.0.1', port: 0 });
+  const broker = await startEmbeddedBroker(deps, { host: '127.0.0.1', port: 0, ...(options.tls ? { tls: options.tls } : {}) });
   return {
     bridge, broker, prefix, deps, commits, failCommits,
     async close() {

@@ -1,0 +1,16 @@
+import type { TlsConfig } from './config';
+import type { ConfigProblem } from './config-error';
+
+/**
+ * IOMT_TLS_CERT_FILE and IOMT_TLS_KEY_FILE: both (TLS on) or neither (plain TCP). One without the other is a
+ * mistake worth stopping for — falling back to plain TCP would silently expose what the operator meant to protect.
+ * The files are not read here (this stays pure): readTlsCredentials does that once, at start-up.
+ */
+export function resolveTlsConfig(values: ReadonlyMap<string, unknown>, problems: ConfigProblem[]): TlsConfig | undefined {
+  const certFile = values.get('IOMT_TLS_CERT_FILE') as string | undefined;
+  const keyFile = values.get('IOMT_TLS_KEY_FILE') as string | undefined;
+  if (certFile !== undefined && keyFile !== undefined) return { certFile, keyFile };
+  if (certFile !== undefined) problems.push({ variable: 'IOMT_TLS_KEY_FILE', reason: 'is required with IOMT_TLS_CERT_FILE (TLS needs both the certificate and its key)' });
+  if (keyFile !== undefined) problems.push({ variable: 'IOMT_TLS_CERT_FILE', reason: 'is required with IOMT_TLS_KEY_FILE (TLS needs both the certificate and its key)' });
+  return undefined;
+}
