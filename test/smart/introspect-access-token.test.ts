@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FhirError } from '../../src/errors/fhir-error';
 import { createIntrospectionVerifier, type IntrospectionOptions } from '../../src/smart';
+import { refusalCode } from '../support/refusal-code';
 
 /**
  * RFC 7662 introspection against a real small HTTP server standing in for an authorization server that
@@ -52,15 +52,7 @@ function verifier(overrides: Partial<IntrospectionOptions> = {}, clock = { ms: N
   });
 }
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof FhirError) return `${e.status} ${e.code}`;
-    throw e;
-  }
-  return 'accepted';
-}
+const codeOf = (promise: Promise<unknown>): Promise<string> => refusalCode(promise, 'accepted');
 
 it('posts the token form-encoded with client_secret_basic credentials and maps the answer', async () => {
   answers = () => [200, active()];

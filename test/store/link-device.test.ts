@@ -1,18 +1,10 @@
 import type { Device } from 'fhir/r4';
-import { FhirError } from '../../src/errors/fhir-error';
 import { auditFor, commitOf, device, STORE_ENGINES, tempStore, type TempStore } from './store-fixtures';
+import { refusalCode } from '../support/refusal-code';
 
 let t: TempStore;
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof FhirError) return `${e.status} ${e.code}`;
-    throw e;
-  }
-  return 'linked';
-}
+const codeOf = (promise: Promise<unknown>): Promise<string> => refusalCode(promise, 'linked');
 
 describe.each(STORE_ENGINES)('linkDevice, $adapter', ({ kind }) => {
   beforeEach(async () => {
