@@ -28,7 +28,9 @@ export async function createServer(deps: HttpDeps): Promise<Hapi.Server> {
       payload: { protoAction: 'error' },
       // No CORS on authenticated routes (SECURITY-CASES 28); the SMART app (issue 5) opts in per route.
       cors: false,
-      security: { hsts: false, xframe: 'deny', noSniff: true, referrer: 'no-referrer' },
+      // HSTS only when this listener is HTTPS (RFC 6797 §7.2: not sent over plain HTTP); one year, no includeSubDomains
+      // (the bridge cannot know what else runs under its host's subdomains).
+      security: { hsts: deps.tls ? { maxAge: 31_536_000, includeSubDomains: false } : false, xframe: 'deny', noSniff: true, referrer: 'no-referrer' },
     },
     router: { stripTrailingSlash: true },
   });

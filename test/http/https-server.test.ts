@@ -44,14 +44,14 @@ afterAll(async () => {
 });
 
 /** One HTTPS request to the bridge on 127.0.0.1 (the certificate names it), with the throwaway CA trusted. */
-async function https(path: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; body: string; protocol: string | null }> {
+async function https(path: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; body: string; protocol: string | null; headers: import('node:http').IncomingHttpHeaders }> {
   const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers, ca: fx.ca });
   req.end(options.body);
   const [res] = (await once(req, 'response')) as [import('node:http').IncomingMessage];
   const protocol = (res.socket as TLSSocket).getProtocol(); // read now: the socket is released once the body is read
   let body = '';
   for await (const chunk of res) body += String(chunk);
-  return { status: res.statusCode ?? 0, body, protocol };
+  return { status: res.statusCode ?? 0, body, protocol, headers: res.headers };
 }
 
 /** A raw TLS handshake; resolves with the negotiated protocol, rejects with the handshake error. */
@@ -75,6 +75,12 @@ describe('HTTPS with IOMT_TLS_CERT_FILE and IOMT_TLS_KEY_FILE', () => {
     const res = await https('/fhir/metadata');
     expect({ status: res.status, protocol: res.protocol }).toEqual({ status: 200, protocol: 'TLSv1.3' });
     expect(JSON.parse(res.body)).toMatchObject({ resourceType: 'CapabilityStatement', implementation: { url: `https://localhost:${port}/fhir` } });
+  });
+
+  it('sends Strict-Transport-Security: max-age=31536000 on its answers, errors included', async () => {
+    expect((await https('/fhir/metadata')).headers['strict-transport-security']).toBe('max-age=31536000');
+    const refused = await https('/ingest', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    expect({ status: refused.status, hsts: refused.headers['strict-transport-security'] }).toEqual({ status: 401, hsts: 'max-age=31536000' });
   });
 
   it('refuses a client limited to TLS 1.2 at the handshake', async () => {

@@ -29,9 +29,10 @@ async function scrape(): Promise<Map<string, number>> {
 const sample = (samples: Map<string, number>, key: string): number => samples.get(key) ?? 0;
 
 describe('health', () => {
-  it('GET /health/live answers without a token', async () => {
+  it('GET /health/live answers without a token (plain HTTP: no Strict-Transport-Security, RFC 6797 §7.2)', async () => {
     const res = await bridge.get('/health/live');
     expect(res.statusCode).toBe(200);
+    expect(res.headers['strict-transport-security']).toBeUndefined();
     expect(JSON.parse(res.payload)).toEqual({ status: 'pass' });
   });
 
