@@ -162,6 +162,8 @@ function registryKey(jwk: PublicEcJwk): Promise<VerifyKey> {
 
 /** Only the public members of the registry key: a stray `d` must never turn verification into signing. */
 function publicPart(device: RegisteredDevice): PublicEcJwk {
+  // A certificate-only device has no key a token could be verified with: the token cannot be its.
+  if (device.publicJwk === undefined) throw unauthorized('ERR_DEVICE_TOKEN_SIGNATURE', 'The device is registered without a key: it authenticates by certificate');
   const { kty, crv, x, y } = device.publicJwk;
   if (kty !== 'EC' || crv !== 'P-256' || typeof x !== 'string' || typeof y !== 'string') {
     throw FhirError.of('ERR_DEVICE_KEY_INVALID', { code: 'exception', text: 'The registered device key is unusable' }, { status: 500 });

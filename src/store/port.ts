@@ -7,13 +7,26 @@ import type { AuditEvent, Device, Observation, Resource } from 'fhir/r4';
 
 export interface RegisteredDevice {
   id: string;
-  /** Public JWK (ES256) used to verify the device's ingest tokens. */
-  publicJwk: Record<string, unknown>;
+  /** Public JWK (ES256) used to verify the device's ingest tokens; absent for a certificate-only device. */
+  publicJwk?: Record<string, unknown>;
+  /**
+   * SHA-256 thumbprint of the device's mTLS client certificate (base64url of the hash of its DER, as JWK
+   * `x5t#S256`, RFC 7517 §4.9); absent for a JWT-only device. The thumbprint, never a subject name, identifies it.
+   */
+  certThumbprint?: string;
   /** `Patient/ID` or undefined. */
   patient?: string;
   status: 'active' | 'revoked';
   createdAt: string;
   revokedAt?: string;
+}
+
+/** What {@link Store.addDevice} registers. */
+export interface NewDevice {
+  id: string;
+  publicJwk?: Record<string, unknown>;
+  certThumbprint?: string;
+  patient?: string;
 }
 
 /** Result of {@link Store.linkDevice}. */
@@ -103,8 +116,11 @@ export interface AuditRecord {
 
 export interface Store extends OutboxStore {
   // Device registry
-  addDevice(device: { id: string; publicJwk: Record<string, unknown>; patient?: string }): Promise<RegisteredDevice>;
+  /** At least one credential: `publicJwk` and/or `certThumbprint` (unique among devices). */
+  addDevice(device: NewDevice): Promise<RegisteredDevice>;
   getDevice(id: string): Promise<RegisteredDevice | undefined>;
+  /** The device registered with this client certificate thumbprint (see {@link RegisteredDevice.certThumbprint}). */
+  getDeviceByThumbprint(thumbprint: string): Promise<RegisteredDevice | undefined>;
   listDevices(): Promise<RegisteredDevice[]>;
   revokeDevice(id: string): Promise<RegisteredDevice | undefined>;
   /**

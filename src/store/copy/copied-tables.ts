@@ -23,7 +23,7 @@ const text = (...names: string[]) => names.map((n) => [n, 'text'] as const);
 const bigint = (...names: string[]) => names.map((n) => [n, 'bigint'] as const);
 
 export const COPIED_TABLES: readonly CopiedTable[] = [
-  { name: 'devices', columns: text('id', 'public_jwk', 'patient', 'status', 'created_at', 'revoked_at'), key: ['id'] },
+  { name: 'devices', columns: text('id', 'public_jwk', 'cert_sha256', 'patient', 'status', 'created_at', 'revoked_at'), key: ['id'] },
   {
     name: 'resources', columns: [...bigint('rid'), ...text('type', 'id', 'version_id', 'last_updated', 'content')],
     key: ['rid'], identity: 'rid',

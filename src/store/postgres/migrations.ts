@@ -131,6 +131,13 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (patient, recorded, audit_seq)
   );
   `,
+  // 2 (mTLS; SQLite's 4): a device may be registered by its client certificate's SHA-256 thumbprint instead of (or
+  // besides) a JWK; at least one credential, and a thumbprint names one device.
+  `
+  ALTER TABLE devices ALTER COLUMN public_jwk DROP NOT NULL;
+  ALTER TABLE devices ADD COLUMN cert_sha256 text COLLATE "C" UNIQUE;
+  ALTER TABLE devices ADD CONSTRAINT devices_credential CHECK (public_jwk IS NOT NULL OR cert_sha256 IS NOT NULL);
+  `,
 ];
 
 /** Version this code writes. */

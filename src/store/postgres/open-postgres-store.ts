@@ -59,6 +59,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   return {
     addDevice: (device) => registry.add(device),
     getDevice: (id) => registry.get(id),
+    getDeviceByThumbprint: (thumbprint) => registry.getByThumbprint(thumbprint),
     listDevices: () => registry.list(),
     revokeDevice: (id) => registry.revoke(id),
     linkDevice: async (id, patient, event) => {

@@ -177,6 +177,26 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE device_index_v3 RENAME TO device_index;
   CREATE INDEX device_index_patient ON device_index (patient);
   `,
+  // 4 (mTLS): a device may be registered by its client certificate's SHA-256 thumbprint instead of (or besides) a
+  // JWK, so public_jwk becomes nullable; at least one credential, and a thumbprint names one device. SQLite cannot
+  // relax NOT NULL in place: the table is rebuilt (nothing refers to it by foreign key), rows carried over.
+  // See: https://sqlite.org/lang_altertable.html#otheralter
+  `
+  CREATE TABLE devices_v4 (
+    id TEXT PRIMARY KEY,
+    public_jwk TEXT,
+    cert_sha256 TEXT UNIQUE,
+    patient TEXT,
+    status TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+    created_at TEXT NOT NULL,
+    revoked_at TEXT,
+    CHECK (public_jwk IS NOT NULL OR cert_sha256 IS NOT NULL)
+  ) STRICT;
+  INSERT INTO devices_v4 (id, public_jwk, patient, status, created_at, revoked_at)
+    SELECT id, public_jwk, patient, status, created_at, revoked_at FROM devices;
+  DROP TABLE devices;
+  ALTER TABLE devices_v4 RENAME TO devices;
+  `,
 ];
 
 /** Version this code writes. */

@@ -69,6 +69,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   const store: Store = {
     addDevice: async (device) => registry.add(device),
     getDevice: async (id) => registry.get(id),
+    getDeviceByThumbprint: async (thumbprint) => registry.getByThumbprint(thumbprint),
     listDevices: async () => registry.list(),
     revokeDevice: async (id) => registry.revoke(id),
     linkDevice: async (id, patient, event) => {

@@ -15,15 +15,17 @@ const MINUTE = 60_000;
 const at = (minutes: number) => new Date(NOW.getTime() + minutes * MINUTE);
 
 /**
- * A store filled through the port only, as a running bridge fills it: four registered devices (one revoked, one
- * linked at registration, one linked later by a clinician), a Device sent in three versions, observations with
+ * A store filled through the port only, as a running bridge fills it: four registered devices (one revoked,
+ * registered by certificate only; one linked at registration, with a key and a certificate; one linked later by a
+ * clinician), a Device sent in three versions, observations with
  * codes, categories and effective times, stand-alone audit entries, and the outbox in every state — delivered
  * (with the EHR's reference), dead (with the EHR's answer), waiting for a retry, and one still leased.
  */
 export async function fillStore(store: Store, clock: { now: Date }): Promise<void> {
   await store.addDevice({ id: 'd1', publicJwk: JWK });
-  await store.addDevice({ id: 'd2', publicJwk: JWK, patient: 'Patient/p2' });
-  await store.addDevice({ id: 'd3', publicJwk: JWK });
+  // d2 with a key and a client certificate, d3 with a certificate only (no key: public_jwk NULL).
+  await store.addDevice({ id: 'd2', publicJwk: JWK, certThumbprint: 'd2-thumbprint-0123456789abcdefghijklmnopqrs', patient: 'Patient/p2' });
+  await store.addDevice({ id: 'd3', certThumbprint: 'd3-thumbprint-0123456789abcdefghijklmnopqrs' });
   await store.addDevice({ id: 'd4', publicJwk: JWK });
   const ident = (n: number) => [{ system: 'urn:serial', value: `SN-${n}` }];
   await store.commitIngest(commitOf([device('d1', 'Patient/p1', ident(1)), observation({ id: 'o1', effective: '2024-02-01T10:00:00Z', category: 'vital-signs' })], 'j1'));

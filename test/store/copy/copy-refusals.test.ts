@@ -92,7 +92,7 @@ describe('store copy refuses, writing nothing', () => {
       db.close();
       const hash = sha256File(file);
       const schema = newSchema();
-      await expectRefused(copy(file, schema), 'ERR_COPY_SOURCE_VERSION', /has schema version 2, not the current 3: start the bridge once on it .* so it migrates/);
+      await expectRefused(copy(file, schema), 'ERR_COPY_SOURCE_VERSION', /has schema version 2, not the current 4: start the bridge once on it .* so it migrates/);
       expect(await schemaExists(schema)).toBe(false);
       expect(sha256File(file)).toBe(hash);
     } finally {

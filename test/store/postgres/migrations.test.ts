@@ -27,7 +27,37 @@ describe('PostgreSQL migrations', () => {
     expect((await again.getDevice('d1'))?.id).toBe('d1');
     await again.close();
     expect(await versionRows()).toEqual([{ version: SCHEMA_VERSION }]);
-    expect(SCHEMA_VERSION).toBe(1);
+    expect(SCHEMA_VERSION).toBe(2);
+  });
+
+  it('upgrades a version-1 schema: registered devices are kept, certificate-only ones can then be added', async () => {
+    const pool = connectPool({ url: PG_URL, schema, poolSize: 1 });
+    try {
+      await migrate(pool, schema, 1);
+      await pool.query(`INSERT INTO devices (id, public_jwk, patient, status, created_at, revoked_at) VALUES
+        ('d1', '{"kty":"EC","crv":"P-256","x":"x1","y":"y1"}', 'Patient/p1', 'active', '2024-03-01T12:00:00.000Z', NULL),
+        ('d2', '{"kty":"EC","crv":"P-256","x":"x2","y":"y2"}', NULL, 'revoked', '2024-03-01T12:00:00.000Z', '2024-03-01T12:00:00.000Z')`);
+    } finally {
+      await pool.end();
+    }
+    const store = await openTestPostgresStore(schema);
+    try {
+      expect(await store.listDevices()).toEqual([
+        { id: 'd1', publicJwk: { kty: 'EC', crv: 'P-256', x: 'x1', y: 'y1' }, patient: 'Patient/p1', status: 'active', createdAt: '2024-03-01T12:00:00.000Z' },
+        { id: 'd2', publicJwk: { kty: 'EC', crv: 'P-256', x: 'x2', y: 'y2' }, status: 'revoked', createdAt: '2024-03-01T12:00:00.000Z', revokedAt: '2024-03-01T12:00:00.000Z' },
+      ]);
+      await store.addDevice({ id: 'd3', certThumbprint: 'T'.repeat(43) });
+      expect((await store.getDeviceByThumbprint('T'.repeat(43)))?.id).toBe('d3');
+    } finally {
+      await store.close();
+    }
+    expect(await versionRows()).toEqual([{ version: 2 }]);
+    const client = await connectTo(schema);
+    try {
+      await expect(client.query("INSERT INTO devices (id, status, created_at) VALUES ('d4', 'active', 'x')")).rejects.toThrow(/devices_credential/);
+    } finally {
+      await client.end();
+    }
   });
 
   it('lets bridges starting together migrate one new schema: the advisory lock queues them, one applies', async () => {

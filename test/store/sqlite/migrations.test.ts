@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteStore } from '../../../src/store';
-import { migrate } from '../../../src/store/sqlite/migrations';
+import { migrate, SCHEMA_VERSION } from '../../../src/store/sqlite/migrations';
 import { openDatabase } from '../../../src/store/sqlite/open-database';
 import { commitOf, LOINC, NOW, observation } from '../store-fixtures';
 
@@ -36,7 +36,7 @@ describe('migration 3 (index tables keyed by the resource\'s integer rid)', () =
     }
     const now = openDatabase(file);
     try {
-      expect(now.pragma('user_version', { simple: true })).toBe(3);
+      expect(now.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
       expect(now.prepare('SELECT COUNT(*) FROM token_index').pluck().get()).toBe(1);
       const rid = now.prepare("SELECT rid FROM resources WHERE type = 'Observation' AND id = 'o1'").pluck().get();
       expect(now.prepare('SELECT rid FROM observation_index').pluck().all()).toEqual([rid]);
@@ -62,6 +62,44 @@ describe('migration 3 (index tables keyed by the resource\'s integer rid)', () =
       expect(found.resources.map((r) => r.id)).toEqual(['b']);
     } finally {
       await again.close();
+    }
+  });
+});
+
+describe('migration 4 (devices registered by client certificate thumbprint)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'iomt-migrate-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps the devices a version-3 database registered (key, patient, revocation) and then takes certificate-only ones', async () => {
+    const file = join(dir, 'bridge.db');
+    const v3 = openDatabase(file);
+    migrate(v3, 3);
+    const insert = v3.prepare('INSERT INTO devices (id, public_jwk, patient, status, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)');
+    insert.run('d1', JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'x1', y: 'y1' }), 'Patient/p1', 'active', NOW.toISOString(), null);
+    insert.run('d2', JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'x2', y: 'y2' }), null, 'revoked', NOW.toISOString(), NOW.toISOString());
+    v3.close();
+
+    const store = openSqliteStore({ file, now: () => NOW });
+    try {
+      expect(await store.listDevices()).toEqual([
+        { id: 'd1', publicJwk: { kty: 'EC', crv: 'P-256', x: 'x1', y: 'y1' }, patient: 'Patient/p1', status: 'active', createdAt: NOW.toISOString() },
+        { id: 'd2', publicJwk: { kty: 'EC', crv: 'P-256', x: 'x2', y: 'y2' }, status: 'revoked', createdAt: NOW.toISOString(), revokedAt: NOW.toISOString() },
+      ]);
+      await store.addDevice({ id: 'd3', certThumbprint: 'T'.repeat(43) });
+      expect((await store.getDeviceByThumbprint('T'.repeat(43)))?.id).toBe('d3');
+    } finally {
+      await store.close();
+    }
+    const now = openDatabase(file);
+    try {
+      expect(now.pragma('user_version', { simple: true })).toBe(4);
+      // The table's own CHECK: a row with neither credential cannot be written, even around the port.
+      expect(() => now.prepare("INSERT INTO devices (id, status, created_at) VALUES ('d4', 'active', 'x')").run()).toThrow(/CHECK constraint/);
+    } finally {
+      now.close();
     }
   });
 });

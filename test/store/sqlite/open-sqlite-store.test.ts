@@ -23,7 +23,7 @@ describe('openSqliteStore', () => {
     try {
       expect(other.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(other.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
-      expect(SCHEMA_VERSION).toBe(3);
+      expect(SCHEMA_VERSION).toBe(4);
     } finally {
       other.close();
     }
