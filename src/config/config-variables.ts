@@ -32,6 +32,8 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
     description: 'PEM certificate (leaf first, then any intermediates). With IOMT_TLS_KEY_FILE (both or neither) the HTTP server listens HTTPS and the embedded MQTT broker MQTT over TLS, both TLS 1.3 only, with this one certificate. Read once at start-up: rotate by restarting.' },
   { name: 'IOMT_TLS_KEY_FILE', default: '(none)', kind: 'path', schema: text,
     description: "PEM private key of that certificate (unencrypted). Start-up stops if it cannot be read, does not match the certificate, or is open to other users (any `o` permission bit); group-readable (e.g. 0640 root:ssl-cert) is logged as a warning." },
+  { name: 'IOMT_TLS_CLIENT_CA_FILE', default: '(none: no client certificates)', kind: 'path', schema: text,
+    description: 'PEM bundle of the CA(s) that issue device client certificates (mTLS). Needs TLS on. Both listeners then ask for a client certificate but do not require one (JWT devices keep working); a device presenting one that chains to this CA and is within its dates is the device registered with its SHA-256 thumbprint (`devices add --cert`). Read once at start-up.' },
   { name: 'IOMT_STORE', default: '`sqlite`', schema: { enum: ['sqlite', 'postgres'] },
     description: 'Storage adapter: `sqlite` (embedded, one file) or `postgres` (IOMT_POSTGRES_URL). See docs/storage.md.' },
   { name: 'IOMT_SQLITE_FILE', default: '`<dataDir>/iomt-bridge.db`', kind: 'path', schema: text,

@@ -66,6 +66,8 @@ export interface Config {
 export interface TlsConfig {
   certFile: string;
   keyFile: string;
+  /** IOMT_TLS_CLIENT_CA_FILE: the CA(s) issuing device client certificates (mTLS); absent: none requested. */
+  clientCaFile?: string;
 }
 
 /** IOMT_MQTT_*, resolved: the embedded broker or an external one. */

@@ -8,6 +8,14 @@ export interface TlsCredentials {
   cert: Buffer;
   key: Buffer;
   minVersion: 'TLSv1.3';
+  /**
+   * With IOMT_TLS_CLIENT_CA_FILE: the device CA bundle; a client certificate is asked for (`requestCert`) but not
+   * required (`rejectUnauthorized: false`, so JWT devices still connect). Whether a presented one chains to `ca`
+   * and is within its dates is Node's check, read per connection from `socket.authorized`.
+   */
+  ca?: Buffer;
+  requestCert?: true;
+  rejectUnauthorized?: false;
 }
 
 /** Mode bits that let other users read or write the key: refused (like OpenSSH and PostgreSQL do). */
@@ -39,11 +47,34 @@ export function readTlsCredentials(tls: TlsConfig, now: Date = new Date()): { cr
   if (certificate !== undefined && privateKey !== undefined && !checkPair(certificate, privateKey)) {
     problems.push({ variable: 'IOMT_TLS_KEY_FILE', reason: `${tls.keyFile} is not the private key of the certificate in ${tls.certFile}` });
   }
+  const ca = tls.clientCaFile === undefined ? undefined : readClientCa(tls.clientCaFile, problems);
   if (problems.length > 0 || cert === undefined || key === undefined) throw new ConfigError(problems);
   if (certificate !== undefined && (now < new Date(certificate.validFrom) || now > new Date(certificate.validTo))) {
     warnings.push(`IOMT_TLS_CERT_FILE: the certificate in ${tls.certFile} is valid from ${certificate.validFrom} to ${certificate.validTo} only`);
   }
-  return { credentials: { cert, key, minVersion: 'TLSv1.3' }, warnings };
+  const credentials: TlsCredentials = { cert, key, minVersion: 'TLSv1.3' };
+  if (ca !== undefined) Object.assign(credentials, { ca, requestCert: true, rejectUnauthorized: false });
+  return { credentials, warnings };
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** IOMT_TLS_CLIENT_CA_FILE: one or more PEM certificates, each a CA (basicConstraints CA:TRUE). */
+function readClientCa(file: string, problems: ConfigProblem[]): Buffer | undefined {
+  const pem = readPem('IOMT_TLS_CLIENT_CA_FILE', file, problems);
+  if (pem === undefined) return undefined;
+  const blocks = pem.toString('latin1').match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) {
+    problems.push({ variable: 'IOMT_TLS_CLIENT_CA_FILE', reason: `${file} holds no PEM certificate` });
+    return undefined;
+  }
+  for (const block of blocks) {
+    const certificate = parse('IOMT_TLS_CLIENT_CA_FILE', file, problems, () => new X509Certificate(block));
+    if (certificate !== undefined && !certificate.ca) {
+      problems.push({ variable: 'IOMT_TLS_CLIENT_CA_FILE', reason: `${file} holds a certificate that is not a CA (${certificate.subject.replace(/\n/g, ', ')})` });
+    }
+  }
+  return pem;
 }
 
 function readPem(variable: string, file: string, problems: ConfigProblem[]): Buffer | undefined {

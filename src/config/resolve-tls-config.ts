@@ -4,12 +4,18 @@ import type { ConfigProblem } from './config-error';
 /**
  * IOMT_TLS_CERT_FILE and IOMT_TLS_KEY_FILE: both (TLS on) or neither (plain TCP). One without the other is a
  * mistake worth stopping for — falling back to plain TCP would silently expose what the operator meant to protect.
+ * IOMT_TLS_CLIENT_CA_FILE (device certificates, mTLS) only with TLS on: alone, it is refused rather than ignored.
  * The files are not read here (this stays pure): readTlsCredentials does that once, at start-up.
  */
 export function resolveTlsConfig(values: ReadonlyMap<string, unknown>, problems: ConfigProblem[]): TlsConfig | undefined {
   const certFile = values.get('IOMT_TLS_CERT_FILE') as string | undefined;
   const keyFile = values.get('IOMT_TLS_KEY_FILE') as string | undefined;
-  if (certFile !== undefined && keyFile !== undefined) return { certFile, keyFile };
+  const clientCaFile = values.get('IOMT_TLS_CLIENT_CA_FILE') as string | undefined;
+  if (certFile !== undefined && keyFile !== undefined) return clientCaFile === undefined ? { certFile, keyFile } : { certFile, keyFile, clientCaFile };
+  // Client certificates are part of a TLS handshake: without TLS there is none to ask for.
+  if (clientCaFile !== undefined && certFile === undefined && keyFile === undefined) {
+    problems.push({ variable: 'IOMT_TLS_CLIENT_CA_FILE', reason: 'needs TLS on (IOMT_TLS_CERT_FILE and IOMT_TLS_KEY_FILE): client certificates are only asked for in a TLS handshake' });
+  }
   if (certFile !== undefined) problems.push({ variable: 'IOMT_TLS_KEY_FILE', reason: 'is required with IOMT_TLS_CERT_FILE (TLS needs both the certificate and its key)' });
   if (keyFile !== undefined) problems.push({ variable: 'IOMT_TLS_CERT_FILE', reason: 'is required with IOMT_TLS_KEY_FILE (TLS needs both the certificate and its key)' });
   return undefined;

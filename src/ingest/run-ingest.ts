@@ -6,7 +6,9 @@ import { mergeWithStored } from '../mapping/medtech';
 import type { Metrics } from '../ops/metrics';
 import type { RegisteredDevice, Store } from '../store/port';
 import type { Validator } from '../validation/port';
-import { authenticateDevice, type AuthenticatedDevice } from './authenticate-device';
+import { authenticateCertificate, checkCertificateAgrees } from './authenticate-certificate';
+import { authenticateDevice } from './authenticate-device';
+import type { PresentedCertificate } from './presented-certificate';
 import { parseIngestBody } from './parse-ingest-body';
 import { processItems, type ItemResult } from './process-items';
 
@@ -33,8 +35,10 @@ export interface IngestDeps {
 
 /** One ingest request as a transport hands it over (HTTP POST, MQTT PUBLISH). */
 export interface IngestRequest {
-  /** `Bearer <device JWT>`. */
+  /** `Bearer <device JWT>`; undefined: none (then `certificate`, if any, authenticates). */
   authorization: string | undefined;
+  /** The connection's mTLS client certificate, when one was presented (src/ingest/presented-certificate.ts). */
+  certificate?: PresentedCertificate;
   /** The exact body bytes the token's `body_sha256` binds. */
   body: Buffer;
   contentType: string | undefined;
@@ -74,18 +78,11 @@ type Processed = ReturnType<typeof processItems>;
  */
 export async function runIngest(deps: IngestDeps, request: IngestRequest): Promise<IngestSummary> {
   const { settings, store, metrics } = deps;
-  const auth = await authenticateDevice(request.authorization, request.body, {
-    audience: settings.ingestAudience,
-    getDevice: (id) => store.getDevice(id),
-    now: deps.now,
-    clockToleranceSeconds: settings.clockToleranceSeconds,
-    maxLifetimeSeconds: settings.deviceTokenMaxLifetimeSeconds,
-    // A revoked device or a misused token is refused after the signature proved who sent it: audit it as that device.
-    onVerified: (device) => request.onVerified?.(device.id),
-  });
+  const auth = await authenticate(deps, request);
   request.authorize?.(auth.device);
-  // SECURITY-CASES 43: the same signed request again is acknowledged, and never processed twice.
-  if (await store.hasJti(auth.device.id, auth.jti)) return replayed(deps, request, auth.device.id);
+  // SECURITY-CASES 43: the same signed request again is acknowledged, and never processed twice. A certificate
+  // request has no jti: its resend is processed again and writes nothing new (deterministic identifiers).
+  if (auth.jti !== undefined && await store.hasJti(auth.device.id, auth.jti)) return replayed(deps, request, auth.device.id);
   request.beforeParse?.();
   const mappingId = request.mappingId;
   const mappings = deps.mappings.current(); // one set for the whole request, even if a reload swaps it now
@@ -115,6 +112,36 @@ export async function runIngest(deps: IngestDeps, request: IngestRequest): Promi
   return summary(processed, result.written);
 }
 
+/** Who sent the request: the device of the token (`jti` set), or of the client certificate when no token came. */
+interface Authenticated {
+  device: RegisteredDevice;
+  jti?: string;
+  expiresAt?: number;
+}
+
+/**
+ * A token, when one is sent, authenticates (exactly as before mTLS); an authorized client certificate on the same
+ * connection must then name the same device. Without a token, the certificate does. Neither: the token is missing.
+ */
+async function authenticate(deps: IngestDeps, request: IngestRequest): Promise<Authenticated> {
+  const { settings, store } = deps;
+  // A revoked device or a misused credential is refused after it proved who sent it: audit it as that device.
+  const byThumbprint = { getDeviceByThumbprint: (t: string) => store.getDeviceByThumbprint(t), onVerified: (device: RegisteredDevice) => request.onVerified?.(device.id) };
+  if (request.authorization === undefined && request.certificate !== undefined) {
+    return { device: await authenticateCertificate(request.certificate, byThumbprint) };
+  }
+  const auth = await authenticateDevice(request.authorization, request.body, {
+    audience: settings.ingestAudience,
+    getDevice: (id) => store.getDevice(id),
+    now: deps.now,
+    clockToleranceSeconds: settings.clockToleranceSeconds,
+    maxLifetimeSeconds: settings.deviceTokenMaxLifetimeSeconds,
+    onVerified: byThumbprint.onVerified,
+  });
+  await checkCertificateAgrees(request.certificate, auth.device, byThumbprint);
+  return auth;
+}
+
 /** Answers after the commit: what was accepted, what was written, and each rejected item's outcome. */
 function summary(processed: Processed, written: { reference: string; created: boolean }[]): IngestSummary {
   return {
@@ -125,7 +152,7 @@ function summary(processed: Processed, written: { reference: string; created: bo
   };
 }
 
-async function commitOrReplay(deps: IngestDeps, auth: AuthenticatedDevice, processed: Processed, audit: ReturnType<typeof buildIngestAuditEvent>) {
+async function commitOrReplay(deps: IngestDeps, auth: Authenticated, processed: Processed, audit: ReturnType<typeof buildIngestAuditEvent>) {
   try {
     return await deps.store.commitIngest({
       deviceId: auth.device.id, jti: auth.jti, jtiExpiresAt: auth.expiresAt, resources: processed.resources, audit,

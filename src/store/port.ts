@@ -49,9 +49,10 @@ export interface OutboxEntry {
 export interface IngestCommit {
   deviceId: string;
   /** Device JWT id; recorded in the same transaction (replays are then recognised). */
-  jti: string;
-  /** Expiry of the device JWT (epoch seconds); jti rows can be pruned after it. */
-  jtiExpiresAt: number;
+  /** Absent for a device authenticated by client certificate (no token): nothing is recorded, replays are resends. */
+  jti?: string;
+  /** Expiry of the device JWT (epoch seconds); jti rows can be pruned after it. Set whenever `jti` is. */
+  jtiExpiresAt?: number;
   resources: Array<Device | Observation>;
   audit: AuditEvent;
 }

@@ -1,6 +1,9 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { X509Certificate } from 'node:crypto';
+import { certificateThumbprint } from '../../src/ingest';
+import { createDeviceCaFixture } from '../support/tls-fixture';
 import { cliSandbox } from './run-cli';
 
 const cli = cliSandbox();
@@ -90,5 +93,37 @@ describe('devices keygen', () => {
     expect(code).toBe(1);
     expect(err).toMatch(/EEXIST/);
     expect(readFileSync(`${prefix}.key.json`, 'utf8')).toBe('precious');
+  });
+});
+
+describe('devices add --cert (mTLS client certificate)', () => {
+  const ca = createDeviceCaFixture();
+  afterAll(() => ca.cleanup());
+
+  it('stores the certificate\'s SHA-256 thumbprint (base64url of the DER hash), with or without a key; list shows it', async () => {
+    const cert = ca.issue('cert-dev-1');
+    const thumbprint = certificateThumbprint(new X509Certificate(cert.cert).raw);
+    const added = await cli.run(['devices', 'add', '--id', 'cert-dev-1', '--cert', cert.certFile, '--patient', 'Patient/p-8']);
+    expect({ code: added.code, err: added.err }).toEqual({ code: 0, err: '' });
+    expect(JSON.parse(added.out)).toEqual({ id: 'cert-dev-1', certThumbprint: thumbprint, patient: 'Patient/p-8', status: 'active', createdAt: expect.any(String) });
+    expect(thumbprint).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const both = ca.issue('cert-dev-2');
+    const withKey = await cli.run(['devices', 'add', '--id', 'cert-dev-2', '--cert', both.certFile, '--jwk', jwkFile('cert-dev-2', (await es256()).publicJwk)]);
+    expect(JSON.parse(withKey.out)).toMatchObject({ id: 'cert-dev-2', certThumbprint: expect.any(String), publicJwk: expect.objectContaining({ kty: 'EC' }) });
+    const listed = JSON.parse((await cli.run(['devices', 'list'])).out) as Array<{ id: string; certThumbprint?: string }>;
+    expect(listed.find((d) => d.id === 'cert-dev-1')?.certThumbprint).toBe(thumbprint);
+  });
+
+  it.each([
+    ['neither --jwk nor --cert', () => ['--id', 'bare'], /give --jwk, --cert, or both/],
+    ['a file that is not a certificate', () => ['--id', 'not-pem', '--cert', jwkFile('not-pem', { kty: 'EC' })], /--cert .* is not a PEM certificate/],
+    ['a CA certificate', () => ['--id', 'the-ca', '--cert', ca.caFile], /is a CA certificate: register the device's own certificate/],
+    ['a certificate registered for another device', () => ['--id', 'cert-dev-3', '--cert', join(ca.dir, 'cert-dev-1.crt.pem')], /already registered for another device/],
+  ])('refuses %s (exit 1, nothing stored)', async (_what, args, message) => {
+    const before = await listedIds();
+    const { code, out, err } = await cli.run(['devices', 'add', ...args()]);
+    expect({ code, out }).toEqual({ code: 1, out: '' });
+    expect(err).toMatch(message);
+    expect(await listedIds()).toEqual(before);
   });
 });

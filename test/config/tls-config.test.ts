@@ -1,7 +1,7 @@
 import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, readTlsCredentials, withListeningPort } from '../../src/config';
-import { createTlsFixture, type TlsFixture } from '../support/tls-fixture';
+import { createDeviceCaFixture, createTlsFixture, type DeviceCaFixture, type TlsFixture } from '../support/tls-fixture';
 
 /**
  * IOMT_TLS_CERT_FILE / IOMT_TLS_KEY_FILE: both or neither; with both, the public URL default is https; the files
@@ -11,9 +11,10 @@ import { createTlsFixture, type TlsFixture } from '../support/tls-fixture';
 const cwd = '/srv/bridge';
 const packageRoot = '/opt/iomt-bridge';
 let fx: TlsFixture;
+let devices: DeviceCaFixture;
 
-beforeAll(() => { fx = createTlsFixture(); });
-afterAll(() => fx.cleanup());
+beforeAll(() => { fx = createTlsFixture(); devices = createDeviceCaFixture(); });
+afterAll(() => { fx.cleanup(); devices.cleanup(); });
 
 function thrown(run: () => unknown): ConfigError {
   try {
@@ -61,6 +62,13 @@ describe('loadConfig with IOMT_TLS_*', () => {
     expect(error.message).toContain(`${variable}: ${reason}`);
   });
 
+  it('IOMT_TLS_CLIENT_CA_FILE joins tls (absolute path); without TLS on it stops start-up naming it', () => {
+    expect(loadConfig({ IOMT_TLS_CERT_FILE: '/c.pem', IOMT_TLS_KEY_FILE: '/k.pem', IOMT_TLS_CLIENT_CA_FILE: 'ca/devices.pem' }, { cwd, packageRoot }).tls)
+      .toEqual({ certFile: '/c.pem', keyFile: '/k.pem', clientCaFile: '/srv/bridge/ca/devices.pem' });
+    const error = thrown(() => loadConfig({ IOMT_TLS_CLIENT_CA_FILE: '/ca.pem' }, { cwd, packageRoot }));
+    expect(error.problems).toEqual([{ variable: 'IOMT_TLS_CLIENT_CA_FILE', reason: expect.stringMatching(/^needs TLS on \(IOMT_TLS_CERT_FILE and IOMT_TLS_KEY_FILE\)/) }]);
+  });
+
   it('reads the pair from the JSON config file too, relative to it', () => {
     const file = join(fx.dir, 'config.json');
     writeFileSync(file, JSON.stringify({ IOMT_TLS_CERT_FILE: 'bridge.crt.pem', IOMT_TLS_KEY_FILE: 'bridge.key.pem' }));
@@ -73,6 +81,24 @@ describe('readTlsCredentials', () => {
     const { credentials, warnings } = readTlsCredentials({ certFile: fx.certFile, keyFile: fx.keyFile });
     expect(credentials).toEqual({ cert: readFileSync(fx.certFile), key: readFileSync(fx.keyFile), minVersion: 'TLSv1.3' });
     expect(warnings).toEqual([]);
+  });
+
+  it('with IOMT_TLS_CLIENT_CA_FILE: the CA bundle, a client certificate requested but not required', () => {
+    const { credentials } = readTlsCredentials({ certFile: fx.certFile, keyFile: fx.keyFile, clientCaFile: devices.caFile });
+    expect(credentials).toEqual({
+      cert: readFileSync(fx.certFile), key: readFileSync(fx.keyFile), minVersion: 'TLSv1.3', ca: readFileSync(devices.caFile), requestCert: true, rejectUnauthorized: false,
+    });
+  });
+
+  it('a client CA file that is unreadable, holds no certificate, or holds a certificate that is not a CA stops start-up naming it', () => {
+    const missing = join(fx.dir, 'missing-ca.pem');
+    const empty = join(fx.dir, 'empty-ca.pem');
+    writeFileSync(empty, 'nothing here\n');
+    const leaf = devices.issue('not-a-ca');
+    const problemsOf = (clientCaFile: string) => thrown(() => readTlsCredentials({ certFile: fx.certFile, keyFile: fx.keyFile, clientCaFile })).problems;
+    expect(problemsOf(missing)).toEqual([{ variable: 'IOMT_TLS_CLIENT_CA_FILE', reason: `cannot read ${missing}: ENOENT` }]);
+    expect(problemsOf(empty)).toEqual([{ variable: 'IOMT_TLS_CLIENT_CA_FILE', reason: `${empty} holds no PEM certificate` }]);
+    expect(problemsOf(leaf.certFile)).toEqual([{ variable: 'IOMT_TLS_CLIENT_CA_FILE', reason: `${leaf.certFile} holds a certificate that is not a CA (CN=not-a-ca)` }]);
   });
 
   it('an unreadable file stops start-up naming the variable and the file', () => {

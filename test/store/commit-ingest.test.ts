@@ -29,6 +29,13 @@ describe.each(STORE_KINDS)('commitIngest, $adapter', ({ kind }) => {
     expect(verifyAuditChain(audit)).toEqual({ ok: true });
   });
 
+  it('commits without a jti (a client-certificate request): no jti row, and a resend writes nothing new', async () => {
+    const { jti: _jti, jtiExpiresAt: _exp, ...withoutJti } = commitOf([observation({ id: 'o1', effective: '2024-03-01T10:00:00Z' })]);
+    expect((await t.store.commitIngest(withoutJti)).written).toEqual([expect.objectContaining({ reference: 'Observation/o1', created: true })]);
+    expect((await t.store.commitIngest(withoutJti)).written).toEqual([expect.objectContaining({ reference: 'Observation/o1', created: false })]);
+    expect(await t.store.counts()).toMatchObject({ resources: 1, outbox: 1, audit: 2, jti: 0 });
+  });
+
   it('writes a Device repeated with every reading of one commit once, and a changed copy in the same commit as a new version', async () => {
     const d = device('d1', 'Patient/p1');
     const changed = { ...device('d1', 'Patient/p1'), status: 'inactive' as const };

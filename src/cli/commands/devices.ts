@@ -1,7 +1,9 @@
+import { X509Certificate } from 'node:crypto';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { exportJWK, generateKeyPair } from 'jose';
 import type { Command } from 'commander';
-import type { Store } from '../../store/port';
+import { certificateThumbprint } from '../../ingest/presented-certificate';
+import type { NewDevice, Store } from '../../store/port';
 import { type CliIo, json } from '../io';
 
 /** Registry ids become FHIR Device ids, so they follow the FHIR `id` rules. See: https://hl7.org/fhir/R4/datatypes.html#id */
@@ -17,20 +19,39 @@ export function checkPublicJwk(jwk: Record<string, unknown>): Record<string, unk
   return { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y };
 }
 
+/**
+ * The SHA-256 thumbprint (base64url of the DER hash, JWK `x5t#S256`) of the device certificate in a PEM file: the
+ * first certificate in it, which must be the device's own (not a CA). Names in it are not used: the thumbprint is.
+ */
+export function certificateFileThumbprint(file: string): string {
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(readFileSync(file));
+  } catch (e) {
+    throw new Error(`--cert ${file} is not a PEM certificate (${(e as Error).message})`, { cause: e });
+  }
+  if (certificate.ca) throw new Error(`--cert ${file} is a CA certificate: register the device's own certificate`);
+  return certificateThumbprint(certificate.raw);
+}
+
 export function registerDeviceCommands(program: Command, io: CliIo, openStore: () => Promise<Store>): void {
   const devices = program.command('devices').description('device registry: register, list and revoke devices');
-  devices.command('add').description('register a device with its public ES256 key')
+  devices.command('add').description('register a device with its public ES256 key and/or its mTLS client certificate')
     .requiredOption('--id <id>', 'device id (FHIR id: letters, digits, "-" and ".", up to 64)')
-    .requiredOption('--jwk <file>', 'file holding the device public JWK (EC P-256)')
+    .option('--jwk <file>', 'file holding the device public JWK (EC P-256), for device-signed JWTs')
+    .option('--cert <file>', 'PEM file holding the device client certificate (mTLS, IOMT_TLS_CLIENT_CA_FILE); its SHA-256 thumbprint is stored')
     .option('--patient <ref>', 'link the device to a patient, e.g. Patient/123')
-    .action(async (options: { id: string; jwk: string; patient?: string }) => {
+    .action(async (options: { id: string; jwk?: string; cert?: string; patient?: string }) => {
       if (!DEVICE_ID.test(options.id)) throw new Error(`--id '${options.id}' is not a valid FHIR id`);
       if (options.patient !== undefined && !PATIENT_REF.test(options.patient)) throw new Error('--patient must look like Patient/ID');
-      const publicJwk = checkPublicJwk(JSON.parse(readFileSync(options.jwk, 'utf8')) as Record<string, unknown>);
+      if (options.jwk === undefined && options.cert === undefined) throw new Error('give --jwk, --cert, or both: a device needs a credential');
+      const device: NewDevice = { id: options.id, patient: options.patient };
+      if (options.jwk !== undefined) device.publicJwk = checkPublicJwk(JSON.parse(readFileSync(options.jwk, 'utf8')) as Record<string, unknown>);
+      if (options.cert !== undefined) device.certThumbprint = certificateFileThumbprint(options.cert);
       const store = await openStore();
       try {
         if (await store.getDevice(options.id)) throw new Error(`device '${options.id}' is already registered`);
-        io.out(json(await store.addDevice({ id: options.id, publicJwk, patient: options.patient })));
+        io.out(json(await store.addDevice(device)));
       } finally {
         await store.close();
       }

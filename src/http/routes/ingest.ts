@@ -1,5 +1,6 @@
 import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import { FhirError } from '../../errors/fhir-error';
+import { presentedCertificate } from '../../ingest/presented-certificate';
 import { auditIngestRefusal, runIngest } from '../../ingest/run-ingest';
 import type { HttpDeps } from '../deps';
 import { refusalOf } from '../plugins/outcomes';
@@ -17,6 +18,8 @@ function handler(deps: HttpDeps) {
   return async (request: Request, h: ResponseToolkit) => {
     const answer = await runIngest(deps, {
       authorization: request.headers.authorization as string | undefined,
+      // IOMT_TLS_CLIENT_CA_FILE: the connection's client certificate (Node verified it at the handshake).
+      certificate: presentedCertificate(request.raw.req.socket),
       body: (request.payload as Buffer | null) ?? Buffer.alloc(0),
       contentType: request.headers['content-type'] as string | undefined,
       mappingId: request.params.mappingId as string | undefined,

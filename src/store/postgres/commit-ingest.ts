@@ -30,11 +30,13 @@ export function ingestCommitter(pool: Pool, options: CommitOptions): (commit: In
   return (commit) => runTransaction(pool, async (client) => {
     const now = options.now();
     await pruneJti(client, Math.floor(now.getTime() / 1000) - options.jtiGraceSeconds);
-    const used = await client.query(named('use_jti',
-      'INSERT INTO used_jti (device_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT (device_id, jti) DO NOTHING',
-      [commit.deviceId, commit.jti, commit.jtiExpiresAt],
-    ));
-    if (used.rowCount === 0) throw jtiReplayed();
+    if (commit.jti !== undefined) {
+      const used = await client.query(named('use_jti',
+        'INSERT INTO used_jti (device_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT (device_id, jti) DO NOTHING',
+        [commit.deviceId, commit.jti, commit.jtiExpiresAt ?? 0],
+      ));
+      if (used.rowCount === 0) throw jtiReplayed();
+    }
     const versions: WrittenVersion[] = [];
     for (const resource of commit.resources) versions.push(await writeResource(client, resource, now));
     const chain = await lockChain(client);

@@ -32,7 +32,7 @@ export function ingestCommitter(db: Db, audit: AuditLog, options: CommitOptions)
   const run = db.transaction((commit: IngestCommit): IngestResult => {
     const now = options.now();
     prune.run(Math.floor(now.getTime() / 1000) - options.jtiGraceSeconds);
-    if (useJti.run(commit.deviceId, commit.jti, commit.jtiExpiresAt).changes === 0) throw jtiReplayed();
+    if (commit.jti !== undefined && useJti.run(commit.deviceId, commit.jti, commit.jtiExpiresAt ?? 0).changes === 0) throw jtiReplayed();
     const written = commit.resources.map((resource) => {
       const version = write(resource, now);
       if (version.created) {

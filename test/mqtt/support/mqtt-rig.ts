@@ -19,7 +19,7 @@ export interface MqttRig {
   /** Makes the next `n` ingest commits throw, as a failing disk would (not a rejection of bad data). */
   failCommits(n: number): void;
   /** Every ingest commit that reached the store (CONNECTs not included), in order, and whether it completed. */
-  commits: Array<{ jti: string; done: boolean }>;
+  commits: Array<{ jti?: string; done: boolean }>;
   close(): Promise<void>;
 }
 
