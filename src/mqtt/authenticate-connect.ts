@@ -1,11 +1,13 @@
 import { buildIngestAuditEvent } from '../audit';
 import { FhirError } from '../errors/fhir-error';
-import { authenticateDevice, type IngestDeps } from '../ingest';
+import { authenticateCertificate, authenticateDevice, checkCertificateAgrees, type IngestDeps, type PresentedCertificate } from '../ingest';
 import { CONNACK, checkConnect, type ConnackRefusal, type ConnectFacts } from './acl';
 
 /** A CONNECT as the embedded broker received it. */
 export interface ConnectAttempt extends ConnectFacts {
   password?: Buffer;
+  /** The connection's mTLS client certificate (IOMT_TLS_CLIENT_CA_FILE), when one was presented. */
+  certificate?: PresentedCertificate;
   sourceAddress?: string;
   requestId: string;
 }
@@ -29,6 +31,10 @@ const RETURN_CODE_BY_STATUS: Readonly<Record<number, ConnackRefusal>> = { 401: C
  * its registry key (ES256, `aud` = `<public base>/mqtt`, `exp` at most the device-token lifetime ahead, `jti`
  * used once). The jti and the audit entry are committed together; every attempt is audited, accepted or not.
  * A store failure answers 0x03 "Server unavailable" (the device retries); nothing is thrown.
+ *
+ * Over TLS with a client certificate (docs/mqtt.md): no password — the certificate's registered device is the
+ * one, and the username must be its id (0x04 otherwise; 0x05 revoked), nothing recorded but the audit entry (there
+ * is no jti). With a password too, the token authenticates as above and the certificate must name the same device.
  * See: https://docs.oasis-open.org/mqtt/mqtt/v3.1.1/os/mqtt-v3.1.1-os.html#_Toc385349242 (§3.1.3.4–5 User Name, Password)
  */
 export async function authenticateConnect(deps: ConnectDeps, attempt: ConnectAttempt): Promise<ConnectVerdict> {
@@ -42,7 +48,8 @@ export async function authenticateConnect(deps: ConnectDeps, attempt: ConnectAtt
   try {
     if (verdict.ok) {
       // RFC 7519 §4.1.7: the jti is recorded with the audit entry, in one transaction; a second use is a replay.
-      await deps.store.commitIngest({ deviceId: verdict.deviceId, jti: verdict.jti, jtiExpiresAt: verdict.expiresAt, resources: [], audit });
+      if (verdict.jti !== undefined) await deps.store.commitIngest({ deviceId: verdict.deviceId, jti: verdict.jti, jtiExpiresAt: verdict.expiresAt, resources: [], audit });
+      else await deps.store.appendAudit(audit);
       return { ok: true, deviceId: verdict.deviceId };
     }
     await deps.store.appendAudit(audit);
@@ -53,12 +60,21 @@ export async function authenticateConnect(deps: ConnectDeps, attempt: ConnectAtt
   }
 }
 
-type Verified = { ok: true; deviceId: string; jti: string; expiresAt: number } | { ok: false; returnCode: ConnackRefusal; code: string; text: string };
+type Verified = { ok: true; deviceId: string; jti?: string; expiresAt?: number } | { ok: false; returnCode: ConnackRefusal; code: string; text: string };
 
 async function verify(deps: ConnectDeps, attempt: ConnectAttempt, onVerified: (id: string) => void): Promise<Verified> {
-  const refusal = checkConnect(attempt);
+  // A client certificate stands in for the password (MQTT 3.1.1 §3.1.2.9 allows a username without one).
+  const refusal = checkConnect({ ...attempt, hasPassword: attempt.hasPassword || attempt.certificate !== undefined });
   if (refusal !== undefined) return { ok: false, returnCode: refusal.returnCode ?? CONNACK.NOT_AUTHORIZED, code: refusal.code, text: refusal.text };
+  const byThumbprint = { getDeviceByThumbprint: (t: string) => deps.store.getDeviceByThumbprint(t), onVerified: (device: { id: string }) => onVerified(device.id) };
   try {
+    if (attempt.password === undefined) {
+      const device = await authenticateCertificate(attempt.certificate as PresentedCertificate, byThumbprint);
+      if (device.id !== attempt.username) {
+        return { ok: false, returnCode: CONNACK.BAD_USERNAME_OR_PASSWORD, code: 'ERR_MQTT_USERNAME_MISMATCH', text: 'The client certificate is registered for another device' };
+      }
+      return { ok: true, deviceId: device.id };
+    }
     const password = (attempt.password as Buffer).toString('latin1');
     const auth = await authenticateDevice(`Bearer ${password}`, null, {
       audience: deps.audience, getDevice: (id) => deps.store.getDevice(id), now: deps.now,
@@ -68,6 +84,7 @@ async function verify(deps: ConnectDeps, attempt: ConnectAttempt, onVerified: (i
     if (auth.device.id !== attempt.username) {
       return { ok: false, returnCode: CONNACK.BAD_USERNAME_OR_PASSWORD, code: 'ERR_MQTT_USERNAME_MISMATCH', text: 'The token was signed by another device' };
     }
+    await checkCertificateAgrees(attempt.certificate, auth.device, byThumbprint);
     if (await deps.store.hasJti(auth.device.id, auth.jti)) {
       return { ok: false, returnCode: CONNACK.BAD_USERNAME_OR_PASSWORD, code: 'ERR_JTI_REPLAYED', text: 'This CONNECT token has already been used' };
     }

@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type AedesOptions, type AedesPublishPacket, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import { buildIngestAuditEvent } from '../audit';
 import type { TlsCredentials } from '../config';
-import { auditIngestRefusal } from '../ingest';
+import { auditIngestRefusal, presentedCertificate, type PresentedCertificate } from '../ingest';
 import { CONNACK, checkPublish, mayForward, maySubscribe } from './acl';
 import { authenticateConnect } from './authenticate-connect';
 import { guardedConnection } from './guarded-connection';
@@ -33,6 +33,8 @@ export interface RunningBroker {
 /** What the broker knows of a connection beyond aedes' Client. */
 interface Session {
   sourceAddress?: string;
+  /** The mTLS client certificate of the connection (read once the handshake is done), if one was presented. */
+  certificate?: PresentedCertificate;
   /** From the CONNECT packet, kept by preConnect (aedes replaces an empty client id before authenticate runs). */
   connect?: { clientId: string; username?: string; password?: Buffer; hasWill: boolean };
   /** Set once authenticated. */
@@ -155,7 +157,7 @@ async function authenticate(deps: MqttDeps, session: Session): Promise<Authentic
   const verdict = await authenticateConnect({
     store: deps.store, now: deps.now, audience: mqttAudience(deps.settings.publicUrl),
     clockToleranceSeconds: deps.settings.clockToleranceSeconds, maxLifetimeSeconds: deps.settings.deviceTokenMaxLifetimeSeconds,
-  }, { ...connect, hasPassword: connect.password !== undefined, requestId: randomUUID(), sourceAddress: session.sourceAddress });
+  }, { ...connect, hasPassword: connect.password !== undefined, certificate: session.certificate, requestId: randomUUID(), sourceAddress: session.sourceAddress });
   deps.metrics.mqttConnects.inc({ outcome: verdict.ok ? 'accepted' : 'refused' });
   if (verdict.ok) {
     session.deviceId = verdict.deviceId;
@@ -171,7 +173,7 @@ async function authenticate(deps: MqttDeps, session: Session): Promise<Authentic
  */
 function accept(deps: MqttDeps, socket: Socket): { connection: Duplex; session: Session } {
   socket.setNoDelay(true);
-  const session: Session = { chain: Promise.resolve(), inflight: 0, sourceAddress: socket.remoteAddress };
+  const session: Session = { chain: Promise.resolve(), inflight: 0, sourceAddress: socket.remoteAddress, certificate: presentedCertificate(socket) };
   const connection = guardedConnection(socket, deps.mqtt.maxPacketBytes, (size) =>
     auditQuietly(deps, session, 'ERR_MQTT_PACKET_TOO_LARGE', `Packet of ${Number.isNaN(size) ? 'malformed' : size} bytes; the limit is ${deps.mqtt.maxPacketBytes}`));
   session.connectTimer = setTimeout(() => {
@@ -199,7 +201,7 @@ function authorizePublish(deps: MqttDeps, session: Session, packet: PublishPacke
     return;
   }
   session.inflight += 1;
-  const message = { topic: packet.topic, payload: Buffer.from(packet.payload as Buffer), messageId: packet.messageId, sourceAddress: session.sourceAddress };
+  const message = { topic: packet.topic, payload: Buffer.from(packet.payload as Buffer), messageId: packet.messageId, sourceAddress: session.sourceAddress, certificate: session.certificate };
   session.chain = session.chain.then(async () => {
     if (session.closed) {
       // No PUBACK could reach the device now: not processed, so its redelivery is the one that counts.

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { FhirError } from '../errors/fhir-error';
-import { auditIngestRefusal, runIngest, type IngestDeps } from '../ingest';
+import { auditIngestRefusal, runIngest, type IngestDeps, type PresentedCertificate } from '../ingest';
 import { encodeOutcome, type OutcomeMessage } from './outcome-message';
 import { bodyMediaType, splitMessage } from './split-message';
 import { deviceOfTopic, outcomesTopic, parseIngestTopic } from './topics';
@@ -13,6 +13,22 @@ export interface ReceivedMessage {
   messageId?: number;
   /** Peer address of the publishing device (embedded broker) or of the broker (external). */
   sourceAddress?: string;
+  /** The publishing connection's mTLS client certificate (embedded broker over TLS only). */
+  certificate?: PresentedCertificate;
+}
+
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+
+/**
+ * The message framing. On a connection with an authorized client certificate, a payload whose first byte is `{` or
+ * `[` is the whole body, with no token line (a compact JWT never starts with either: base64url); any other payload,
+ * on any connection, is `<JWT>\n<body>` as always.
+ */
+function frame(message: ReceivedMessage): { token?: string; body: Buffer } {
+  const first = message.payload[0];
+  if (message.certificate?.authorized === true && (first === OPEN_BRACE || first === OPEN_BRACKET)) return { body: message.payload };
+  return splitMessage(message.payload);
 }
 
 /**
@@ -42,10 +58,10 @@ export async function handleIngestMessage(deps: MqttIngestDeps, message: Receive
   const base = { topic: message.topic, messageId: message.messageId, requestId };
   try {
     if (topic === undefined) throw topicRefused(message.topic);
-    const { token, body } = splitMessage(message.payload);
-    jti = unverifiedJti(token);
+    const { token, body } = frame(message);
+    jti = token === undefined ? undefined : unverifiedJti(token);
     const answer = await runIngest(deps, {
-      authorization: `Bearer ${token}`, body, contentType: bodyMediaType(body), mappingId: topic.mappingId,
+      authorization: token === undefined ? undefined : `Bearer ${token}`, certificate: message.certificate, body, contentType: bodyMediaType(body), mappingId: topic.mappingId,
       match: { topic: message.topic }, requestId, sourceAddress: message.sourceAddress, started,
       onVerified: (id) => { deviceId = id; },
       authorize: (device) => { if (device.id !== topic.deviceId) throw deviceMismatch(device.id, topic.deviceId); },
