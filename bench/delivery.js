@@ -14,17 +14,18 @@
  * at 1,000 readings/s) of one device, devices round-robin; each reading makes 2 Observations.
  * Prints a table, then one JSON line of figures.
  * Usage: npm run bench:delivery [-- --rate 1000 --seconds 15 --warmup 3 --backlog 5000 --devices 20 --per-request 10
- *        --concurrency N (IOMT_EHR_CONCURRENCY; default the bridge's 8) --only sandbox|indexed --latency-only --profile DIR (CPU profiles of each bridge and of the sandbox, one folder each, one file per thread)]
+ *        --concurrency N (IOMT_EHR_CONCURRENCY; default the bridge's 8) --only sandbox|indexed --latency-only --store sqlite|postgres [--postgres URL] (a fresh schema per bridge run, dropped after) --profile DIR (CPU profiles of each bridge and of the sandbox, one folder each, one file per thread)]
  */
 const { copyFileSync, mkdirSync, mkdtempSync, rmSync } = require('node:fs');
 const { fork, spawn } = require('node:child_process');
 const http = require('node:http');
+const pg = require('pg');
 const { tmpdir } = require('node:os');
 const { join, resolve } = require('node:path');
 const { exportJWK, generateKeyPair } = require('jose');
 const { signDeviceToken } = require('../dist/ingest');
 const { loadOrCreateClientKey } = require('../dist/delivery');
-const { openSqliteStore } = require('../dist/store');
+const { openPostgresStore, openSqliteStore } = require('../dist/store');
 const { startProcess, stopProcess } = require('./lib');
 const { machine, describeMachine } = require('./machine');
 const { option, numberOption } = require('./args');
@@ -42,6 +43,10 @@ const CONCURRENCY = option('concurrency', undefined);
 const ONLY = option('only', undefined);
 const LATENCY_ONLY = process.argv.includes('--latency-only');
 const PROFILE_DIR = option('profile', undefined);
+/** The bridges' store: the embedded SQLite file (default) or PostgreSQL, a fresh schema per bridge run. */
+const STORE = option('store', 'sqlite');
+const PG_URL = option('postgres', process.env.IOMT_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
+if (!['sqlite', 'postgres'].includes(STORE)) throw new Error(`--store sqlite|postgres, not ${STORE}`);
 const CLI = join(__dirname, '..', 'bin', 'iomt-bridge.js');
 
 function reading(i) {
@@ -152,8 +157,25 @@ function withoutIomt(env) {
   return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('IOMT_')));
 }
 
+/** The schema of a PostgreSQL run, named after its data folder (one per run, dropped with it). */
+const schemaOf = (dataDir) => `iomt_bench_${dataDir.replace(/\W/g, '').slice(-12).toLowerCase()}`;
+
+const openBenchStore = (dataDir) => (STORE === 'postgres'
+  ? openPostgresStore({ url: PG_URL, schema: schemaOf(dataDir) })
+  : Promise.resolve(openSqliteStore({ file: join(dataDir, 'iomt-bridge.db') })));
+
+/** Removes a run's data: its folder, and with PostgreSQL its schema. */
+async function removeRunData(dataDir) {
+  rmSync(dataDir, { recursive: true, force: true });
+  if (STORE !== 'postgres') return;
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS ${schemaOf(dataDir)} CASCADE`);
+  await client.end();
+}
+
 async function setupDevices(dataDir) {
-  const store = openSqliteStore({ file: join(dataDir, 'iomt-bridge.db') });
+  const store = await openBenchStore(dataDir);
   const devices = [];
   for (let d = 0; d < DEVICES; d += 1) {
     const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
@@ -233,7 +255,8 @@ const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(
 /** The bridge as shipped (default poll, lease, concurrency unless --concurrency), only the EHR and the batch size set. */
 function bridgeEnv(dataDir, target, batch) {
   return {
-    ...withoutIomt(process.env), IOMT_DATA_DIR: dataDir, IOMT_PORT: '0', IOMT_LOG_LEVEL: 'info',
+    ...withoutIomt(process.env), IOMT_DATA_DIR: dataDir, IOMT_PORT: '0', IOMT_LOG_LEVEL: 'info', IOMT_MQTT_PORT: '0',
+    ...(STORE === 'postgres' ? { IOMT_STORE: 'postgres', IOMT_POSTGRES_URL: PG_URL, IOMT_POSTGRES_SCHEMA: schemaOf(dataDir) } : {}),
     ...(target ? { IOMT_EHR_BASE_URL: target.fhirBaseUrl, IOMT_EHR_CLIENT_ID: target.clientId, IOMT_EHR_BATCH_SIZE: String(batch) } : {}),
     ...(target && CONCURRENCY !== undefined ? { IOMT_EHR_CONCURRENCY: CONCURRENCY } : {}),
   };
@@ -276,7 +299,7 @@ async function latencyRun(keyDir, target) {
       p50ms: percentile(latencies, 50), p99ms: percentile(latencies, 99), maxms: latencies.at(-1), bridge: inside,
     };
   } finally {
-    rmSync(dataDir, { recursive: true, force: true });
+    await removeRunData(dataDir);
   }
 }
 
@@ -298,7 +321,7 @@ async function throughputRun(keyDir, target, batch) {
     const entries = BACKLOG * 2 + DEVICES;
     return { batch, entries, seconds: Number(seconds.toFixed(2)), entriesPerSecond: Math.round(entries / seconds), readingsPerSecond: Math.round(BACKLOG / seconds) };
   } finally {
-    rmSync(dataDir, { recursive: true, force: true });
+    await removeRunData(dataDir);
   }
 }
 
@@ -332,14 +355,14 @@ async function main() {
   try {
     const bySandbox = ONLY === 'indexed' ? undefined : await measure(keyDir, sandbox);
     const byIndexed = ONLY === 'sandbox' ? undefined : await measure(keyDir, indexed);
-    console.log(`bench:delivery — ${describeMachine(host)}; ${DEVICES} devices, ${PER_REQUEST} readings per ingest request (separate load process), bridge defaults${CONCURRENCY === undefined ? ' (concurrency 8)' : `, but concurrency ${CONCURRENCY}`}`);
+    console.log(`bench:delivery — ${describeMachine(host)}; store ${STORE}; ${DEVICES} devices, ${PER_REQUEST} readings per ingest request (separate load process), bridge defaults${CONCURRENCY === undefined ? ' (concurrency 8)' : `, but concurrency ${CONCURRENCY}`}`);
     console.table({ ...(bySandbox ? rows('sandbox', bySandbox) : {}), ...(byIndexed ? rows('indexed', byIndexed) : {}) });
     for (const [name, m] of [['sandbox EHR', bySandbox], ['indexed EHR', byIndexed]].filter(([, m]) => m !== undefined)) {
       const met = m.latency.p99ms < 1000 && m.latency.sentPerSecond >= RATE * 0.98 && m.latency.ingestFailures === 0;
       console.log(`${name}: p99 reading → EHR ${m.latency.p99ms} ms at ${m.latency.sentPerSecond} readings/s sent (load process at most ${m.latency.loadMaxLateMs} ms behind schedule; target p99 < 1000 ms at ${RATE}/s: ${met ? 'met' : 'NOT met'})${m.speedup ? `; batching ×${m.speedup}` : ''}; ingest failures ${m.latency.ingestFailures}`);
     }
     console.log(JSON.stringify({
-      bench: 'delivery', machine: host, rate: RATE, seconds: SECONDS, warmupSeconds: WARMUP, backlog: BACKLOG,
+      bench: 'delivery', machine: host, store: STORE, rate: RATE, seconds: SECONDS, warmupSeconds: WARMUP, backlog: BACKLOG,
       devices: DEVICES, perRequest: PER_REQUEST, concurrency: Number(CONCURRENCY ?? 8), sandbox: bySandbox, indexed: byIndexed,
     }));
   } finally {
