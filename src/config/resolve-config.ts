@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Config, JwsAlgorithm, LogLevel } from './config';
 import type { ConfigProblem } from './config-error';
+import { refuseUnused, valueOr } from './config-values';
 import { resolveEhrConfig } from './resolve-ehr-config';
 import { resolveMqttConfig } from './resolve-mqtt-config';
 import { resolvePostgresConfig } from './resolve-postgres-config';
@@ -18,7 +19,7 @@ export interface ResolveContext {
  * already typed by validateVariables. Problems are pushed, each naming a variable.
  */
 export function resolveConfig(values: ReadonlyMap<string, unknown>, ctx: ResolveContext, problems: ConfigProblem[]): Config {
-  const get = <T>(name: string, fallback: T): T => (values.has(name) ? (values.get(name) as T) : fallback);
+  const get = valueOr(values);
   const port = get('IOMT_PORT', 8080);
   const explicitUrl = values.get('IOMT_PUBLIC_URL') as string | undefined;
   const tls = resolveTlsConfig(values, problems);
@@ -89,9 +90,7 @@ function resolveIssuer(config: Config, values: ReadonlyMap<string, unknown>, pro
   const introspection = config.authIntrospection !== undefined;
   config.devIssuer = mode === 'on' || (mode === 'auto' && issuer === undefined && !introspection);
   if (issuer === undefined) {
-    for (const name of ['IOMT_AUTH_JWKS_URL', 'IOMT_AUTH_JWKS_FILE'].filter((n) => values.has(n))) {
-      problems.push({ variable: name, reason: 'is only used with IOMT_AUTH_ISSUER, which is not set' });
-    }
+    refuseUnused(values, ['IOMT_AUTH_JWKS_URL', 'IOMT_AUTH_JWKS_FILE'], 'IOMT_AUTH_ISSUER, which is not set', problems);
     if (!config.devIssuer && !introspection) {
       problems.push({ variable: 'IOMT_AUTH_ISSUER', reason: 'is required when IOMT_DEV_ISSUER=off (no token could be accepted)' });
     }

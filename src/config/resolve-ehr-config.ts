@@ -1,5 +1,6 @@
 import type { EhrConfig } from './config';
 import type { ConfigProblem } from './config-error';
+import { refuseUnused, valueOr } from './config-values';
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 const EHR_ONLY = [
@@ -14,12 +15,10 @@ const EHR_ONLY = [
  * (tests, the sandbox EHR).
  */
 export function resolveEhrConfig(values: ReadonlyMap<string, unknown>, problems: ConfigProblem[]): EhrConfig | undefined {
-  const get = <T>(name: string, fallback: T): T => (values.has(name) ? (values.get(name) as T) : fallback);
+  const get = valueOr(values);
   const base = values.get('IOMT_EHR_BASE_URL') as string | undefined;
   if (base === undefined) {
-    for (const name of EHR_ONLY.filter((n) => values.has(n))) {
-      problems.push({ variable: name, reason: 'is only used with IOMT_EHR_BASE_URL, which is not set' });
-    }
+    refuseUnused(values, EHR_ONLY, 'IOMT_EHR_BASE_URL, which is not set', problems);
     return undefined;
   }
   const clientId = values.get('IOMT_EHR_CLIENT_ID') as string | undefined;

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { MqttConfig } from './config';
 import type { ConfigProblem } from './config-error';
+import { refuseUnused, valueOr } from './config-values';
 
 const EXTERNAL_ONLY = ['IOMT_MQTT_URL', 'IOMT_MQTT_USERNAME', 'IOMT_MQTT_PASSWORD', 'IOMT_MQTT_CLIENT_ID', 'IOMT_MQTT_SHARE_GROUP', 'IOMT_MQTT_SESSION_EXPIRY_S'];
 const CLIENT_ID = /[^A-Za-z0-9._-]/g;
@@ -11,13 +12,9 @@ const CLIENT_ID = /[^A-Za-z0-9._-]/g;
  * worth stopping for (like the IOMT_EHR_* ones without a base URL).
  */
 export function resolveMqttConfig(values: ReadonlyMap<string, unknown>, problems: ConfigProblem[]): MqttConfig | undefined {
-  const get = <T>(name: string, fallback: T): T => (values.has(name) ? (values.get(name) as T) : fallback);
+  const get = valueOr(values);
   const mode = get<'embedded' | 'external' | 'off'>('IOMT_MQTT', 'embedded');
-  if (mode !== 'external') {
-    for (const name of EXTERNAL_ONLY.filter((n) => values.has(n))) {
-      problems.push({ variable: name, reason: 'is only used with IOMT_MQTT=external' });
-    }
-  }
+  if (mode !== 'external') refuseUnused(values, EXTERNAL_ONLY, 'IOMT_MQTT=external', problems);
   if (mode === 'off') return undefined;
   const common = {
     topicPrefix: get('IOMT_MQTT_TOPIC_PREFIX', 'iomt'),

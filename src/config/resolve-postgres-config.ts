@@ -1,5 +1,6 @@
 import type { PostgresConfig } from './config';
 import type { ConfigProblem } from './config-error';
+import { refuseUnused } from './config-values';
 
 const POSTGRES_ONLY = ['IOMT_POSTGRES_URL', 'IOMT_POSTGRES_SCHEMA', 'IOMT_POSTGRES_POOL_SIZE'];
 
@@ -9,7 +10,7 @@ const POSTGRES_ONLY = ['IOMT_POSTGRES_URL', 'IOMT_POSTGRES_SCHEMA', 'IOMT_POSTGR
  */
 export function resolvePostgresConfig(values: ReadonlyMap<string, unknown>, problems: ConfigProblem[]): PostgresConfig | undefined {
   if (values.get('IOMT_STORE') !== 'postgres') {
-    for (const name of POSTGRES_ONLY.filter((n) => values.has(n))) problems.push({ variable: name, reason: 'is only used with IOMT_STORE=postgres' });
+    refuseUnused(values, POSTGRES_ONLY, 'IOMT_STORE=postgres', problems);
     return undefined;
   }
   const url = values.get('IOMT_POSTGRES_URL') as string | undefined;

@@ -1,5 +1,6 @@
 import type { AppConfig, IntrospectionConfig } from './config';
 import type { ConfigProblem } from './config-error';
+import { refuseUnused } from './config-values';
 import { secureUrl } from './resolve-ehr-config';
 
 const INTROSPECTION_ONLY = ['IOMT_AUTH_INTROSPECTION_CLIENT_ID', 'IOMT_AUTH_INTROSPECTION_CLIENT_SECRET', 'IOMT_AUTH_INTROSPECTION_CACHE_S'];
@@ -35,9 +36,7 @@ export function resolveSmartConfig(values: ReadonlyMap<string, unknown>, problem
 function resolveIntrospection(values: ReadonlyMap<string, unknown>, problems: ConfigProblem[]): IntrospectionConfig | undefined {
   const url = values.get('IOMT_AUTH_INTROSPECTION_URL') as string | undefined;
   if (url === undefined) {
-    for (const name of INTROSPECTION_ONLY.filter((n) => values.has(n))) {
-      problems.push({ variable: name, reason: 'is only used with IOMT_AUTH_INTROSPECTION_URL, which is not set' });
-    }
+    refuseUnused(values, INTROSPECTION_ONLY, 'IOMT_AUTH_INTROSPECTION_URL, which is not set', problems);
     return undefined;
   }
   const clientId = values.get('IOMT_AUTH_INTROSPECTION_CLIENT_ID') as string | undefined;
@@ -55,9 +54,7 @@ function resolveIntrospection(values: ReadonlyMap<string, unknown>, problems: Co
 function resolveApp(values: ReadonlyMap<string, unknown>, problems: ConfigProblem[]): AppConfig | undefined {
   const ehrs = values.get('IOMT_APP_EHRS') as string[] | undefined;
   if (ehrs === undefined) {
-    for (const name of APP_ONLY.filter((n) => values.has(n))) {
-      problems.push({ variable: name, reason: 'is only used with IOMT_APP_EHRS, which is not set' });
-    }
+    refuseUnused(values, APP_ONLY, 'IOMT_APP_EHRS, which is not set', problems);
     return undefined;
   }
   return {
