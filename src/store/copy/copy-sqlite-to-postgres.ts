@@ -1,13 +1,13 @@
 import { verifyAuditPages } from '../../audit/verify-audit-pages';
 import { auditRecordOf, type AuditDbRow } from '../shared/audit-entry';
-import { lockChain } from '../postgres/audit-chain';
+import { listAudit, lockChain } from '../postgres/audit-chain';
 import { connectPool, SCHEMA_NAME, type Client, type Pool } from '../postgres/connect-pool';
 import { migrate } from '../postgres/migrations';
 import { DEFAULT_SCHEMA } from '../postgres/open-postgres-store';
 import { runTransaction } from '../postgres/run-transaction';
 import { buildCopyAuditEvent } from './build-copy-audit-event';
 import { COPIED_TABLES, type CopiedTable, type TableName } from './copied-tables';
-import { auditPage, checkTargetBeforeMigrate, countRows, insertRows, lockEmptyTarget, moveSequences, setChainHead } from './postgres-target';
+import { checkTargetBeforeMigrate, countRows, insertRows, lockEmptyTarget, moveSequences, setChainHead } from './postgres-target';
 import { openSqliteSource, type RowFilter, type SqliteSource } from './sqlite-source';
 import { StoreCopyError } from './store-copy-error';
 
@@ -147,7 +147,7 @@ async function copyTable(client: Client, copy: Copy, table: CopiedTable): Promis
 
 /** Before COMMIT: the chain verifies from the genesis up to the copy's entry, and every table holds what was read. */
 async function checkTarget(client: Client, counts: Record<TableName, number>, head: string): Promise<void> {
-  const chain = await verifyAuditPages((afterSeq, limit) => auditPage(client, afterSeq, limit), { expectedHead: head });
+  const chain = await verifyAuditPages((afterSeq, limit) => listAudit(client, { afterSeq, limit }), { expectedHead: head });
   if (!chain.ok) throw new StoreCopyError('ERR_COPY_TARGET_MISMATCH', `the copied audit chain does not verify at entry ${chain.seq}: rolled back`);
   for (const table of COPIED_TABLES) {
     const expected = counts[table.name] + (table.name === 'audit' ? 1 : 0);

@@ -1,4 +1,3 @@
-import { auditRecordOf, type AuditDbRow } from '../shared/audit-entry';
 import type { Client, Pool } from '../postgres/connect-pool';
 import { SCHEMA_VERSION } from '../postgres/migrations';
 import { COPIED_TABLES, type CopiedTable, type TableName } from './copied-tables';
@@ -84,10 +83,4 @@ export async function setChainHead(client: Client): Promise<void> {
 
 export async function countRows(client: Client, table: TableName): Promise<number> {
   return Number((await client.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`)).rows[0]?.n ?? 0);
-}
-
-/** A page of the target's audit trail, for the chain verifier. */
-export async function auditPage(client: Client, afterSeq: number, limit: number) {
-  const rows = await client.query<AuditDbRow>('SELECT seq, event, prev_hash, hash FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2', [afterSeq, limit]);
-  return rows.rows.map(auditRecordOf);
 }

@@ -55,10 +55,10 @@ export async function lockChain(client: Client): Promise<LockedChain> {
   };
 }
 
-/** Entries in ascending seq order; `afterSeq` pages through the chain from the start. */
-export async function listAudit(pool: Pool, options: { limit?: number; afterSeq?: number } = {}): Promise<AuditRecord[]> {
+/** Entries in ascending seq order; `afterSeq` pages through the chain from the start. On a client: inside its transaction. */
+export async function listAudit(db: Pool | Client, options: { limit?: number; afterSeq?: number } = {}): Promise<AuditRecord[]> {
   // LIMIT NULL is PostgreSQL's "no limit".
-  const rows = await pool.query<AuditDbRow>('SELECT seq, event, prev_hash, hash FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2', [
+  const rows = await db.query<AuditDbRow>('SELECT seq, event, prev_hash, hash FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2', [
     options.afterSeq ?? 0, options.limit ?? null,
   ]);
   return rows.rows.map(auditRecordOf);
