@@ -6,7 +6,7 @@ import { type CliIo, json } from '../io';
 import { cliOperator as operator } from '../operator';
 import { renderProgress, stderrSink, type ProgressSink } from '../progress';
 
-export { renderProgress, type ProgressSink };
+export { renderProgress };
 
 /** Entries replayed per transaction: ingest is never held behind one huge update. */
 export const REPLAY_CHUNK = 500;

@@ -8,7 +8,7 @@ import type { Client, Pool } from './connect-pool';
 const RETRYABLE = new Set(['40001', '40P01']);
 export const MAX_ATTEMPTS = 8;
 
-export function isRetryable(error: unknown): boolean {
+function isRetryable(error: unknown): boolean {
   return RETRYABLE.has((error as { code?: unknown } | null)?.code as string);
 }
 

@@ -4,8 +4,6 @@ import { checkResource, type IngestResource } from '../shared/resource-rules';
 import { planVersion } from '../shared/stored-version';
 import type { Db } from './open-database';
 
-export type { IngestResource };
-
 /** The written version, for the outbox. */
 export interface WrittenVersion extends StoredRef {
   resourceType: IngestResource['resourceType'];
