@@ -1,5 +1,6 @@
 import { GENESIS_HASH } from '../../audit/hash-chain';
 import type { Pool } from './connect-pool';
+import { runTransaction } from './run-transaction';
 
 /**
  * The PostgreSQL schema, versioned in `schema_version` (one row): migration N brings the schema from version
@@ -154,10 +155,8 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
  * See: https://www.postgresql.org/docs/15/functions-admin.html#FUNCTIONS-ADVISORY-LOCKS
  */
 export async function migrate(pool: Pool, schema: string, target: number = SCHEMA_VERSION): Promise<void> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN');
+  // One attempt: a failed migration is a start-up error, never run again.
+  await runTransaction(pool, async (client) => {
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('iomt-bridge migrate ' || $1))`, [schema]);
     const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
     // `schema` matches SCHEMA_NAME (checked by connectPool): a plain identifier, safe to write into DDL.
@@ -173,11 +172,5 @@ export async function migrate(pool: Pool, schema: string, target: number = SCHEM
     for (let version = current + 1; version <= target; version += 1) await client.query(MIGRATIONS[version - 1] as string);
     if (row.rowCount === 0) await client.query('INSERT INTO schema_version (version) VALUES ($1)', [Math.max(current, target)]);
     else if (current < target) await client.query('UPDATE schema_version SET version = $1', [target]);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch((e: Error) => (broken = e));
-    throw error;
-  } finally {
-    client.release(broken);
-  }
+  }, 1);
 }
