@@ -59,12 +59,13 @@ async function claimBatch(client: Client, o: ClaimOutboxOptions): Promise<Claime
     for (const r of run.rows) seqs.push(r.seq);
   }
   if (seqs.length === 0) return [];
-  await client.query('UPDATE outbox SET lease_owner = $1, lease_until = $2 WHERE seq = ANY($3::bigint[])', [o.owner, o.now + o.leaseMs, seqs]);
+  // The lease and the read in one statement (one round trip while the rows are locked): RETURNING gives the
+  // updated rows, as a SELECT after the UPDATE in this transaction would.
   const rows = await client.query<OutboxDbRow & { content: string }>(
-    `SELECT o.*, h.content FROM outbox o
-     JOIN resource_history h ON h.type = o.resource_type AND h.id = o.resource_id AND h.version_id = o.version_id
-     WHERE o.seq = ANY($1::bigint[])`,
-    [seqs],
+    `WITH o AS (UPDATE outbox SET lease_owner = $1, lease_until = $2 WHERE seq = ANY($3::bigint[]) RETURNING *)
+     SELECT o.*, h.content FROM o
+     JOIN resource_history h ON h.type = o.resource_type AND h.id = o.resource_id AND h.version_id = o.version_id`,
+    [o.owner, o.now + o.leaseMs, seqs],
   );
   const bySeq = new Map(rows.rows.map((row) => [row.seq, row]));
   // The batch in claim order (device by device), as the SQLite adapter returns it.
