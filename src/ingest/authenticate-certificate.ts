@@ -35,11 +35,12 @@ export async function authenticateCertificate(certificate: PresentedCertificate,
 /**
  * Both a token and an authorized certificate: they must name the same device (a token of device A must not ride on
  * device B's connection). Called after the token verified; an unauthorized certificate counts for nothing.
+ * The token's device was just read from the registry, and a thumbprint is registered for one device at most
+ * (unique in the store): so the certificate names this device exactly when it carries this thumbprint — no second look-up.
  */
-export async function checkCertificateAgrees(certificate: PresentedCertificate | undefined, device: RegisteredDevice, options: AuthenticateCertificateOptions): Promise<void> {
+export function checkCertificateAgrees(certificate: PresentedCertificate | undefined, device: RegisteredDevice): void {
   if (certificate === undefined || !certificate.authorized) return;
-  const named = await options.getDeviceByThumbprint(certificate.thumbprint);
-  if (named?.id !== device.id) {
+  if (device.certThumbprint !== certificate.thumbprint) {
     throw unauthorized('ERR_DEVICE_CERT_MISMATCH', 'The client certificate and the device token name different devices');
   }
 }

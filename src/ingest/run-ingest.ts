@@ -138,7 +138,7 @@ async function authenticate(deps: IngestDeps, request: IngestRequest): Promise<A
     maxLifetimeSeconds: settings.deviceTokenMaxLifetimeSeconds,
     onVerified: byThumbprint.onVerified,
   });
-  await checkCertificateAgrees(request.certificate, auth.device, byThumbprint);
+  checkCertificateAgrees(request.certificate, auth.device);
   return auth;
 }
 

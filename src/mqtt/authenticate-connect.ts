@@ -84,7 +84,7 @@ async function verify(deps: ConnectDeps, attempt: ConnectAttempt, onVerified: (i
     if (auth.device.id !== attempt.username) {
       return { ok: false, returnCode: CONNACK.BAD_USERNAME_OR_PASSWORD, code: 'ERR_MQTT_USERNAME_MISMATCH', text: 'The token was signed by another device' };
     }
-    await checkCertificateAgrees(attempt.certificate, auth.device, byThumbprint);
+    checkCertificateAgrees(attempt.certificate, auth.device);
     if (await deps.store.hasJti(auth.device.id, auth.jti)) {
       return { ok: false, returnCode: CONNACK.BAD_USERNAME_OR_PASSWORD, code: 'ERR_JTI_REPLAYED', text: 'This CONNECT token has already been used' };
     }
