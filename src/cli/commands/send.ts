@@ -20,17 +20,14 @@ export function registerSendCommand(program: Command, ctx: CliContext, publicUrl
     .action(async (options: { device: string; key: string; input: string; mapping?: string; ndjson?: boolean; url?: string; mqtt?: string }) => {
       const base = (options.url ?? publicUrl()).replace(/\/$/, '');
       const body = Buffer.from(readInput(ctx.io, options.input), 'utf8');
+      const privateJwk = JSON.parse(readFileSync(options.key, 'utf8')) as Record<string, unknown>;
       if (options.mqtt !== undefined) {
-        const privateJwk = JSON.parse(readFileSync(options.key, 'utf8')) as Record<string, unknown>;
         const outcome = await sendMqtt({ url: options.mqtt, publicUrl: base, topicPrefix: topicPrefix(), deviceId: options.device, privateJwk, body, mapping: options.mapping });
         (outcome.status < 400 ? ctx.io.out : ctx.io.err)(json(outcome));
         if (outcome.status >= 400) ctx.exitCode = 1;
         return;
       }
-      const token = await signDeviceToken({
-        privateJwk: JSON.parse(readFileSync(options.key, 'utf8')) as Record<string, unknown>,
-        deviceId: options.device, audience: `${base}/ingest`, body,
-      });
+      const token = await signDeviceToken({ privateJwk, deviceId: options.device, audience: `${base}/ingest`, body });
       const url = options.mapping ? `${base}/ingest/${encodeURIComponent(options.mapping)}` : `${base}/ingest`;
       const response = await fetch(url, {
         method: 'POST', body,
