@@ -24,13 +24,16 @@ export async function startExternalSubscriber(deps: MqttDeps, config: ExternalMq
   const client = connect(config.url, clientOptions(config));
   let inFlight = Promise.resolve();
   let stopping = false;
+  // Per subscriber, not per message: the config does not change while it runs.
+  const ingestDeps = { ...deps, topicPrefix: config.topicPrefix };
+  const sourceAddress = new URL(config.url).hostname;
   client.handleMessage = (packet, callback) => {
     if (packet.cmd !== 'publish') return callback();
     const publish = packet as IPublishPacket;
     inFlight = inFlight.then(async () => {
       if (stopping) return callback(new Error('stopping')); // left for the next start (or another bridge)
-      const verdict = await handleIngestMessage({ ...deps, topicPrefix: config.topicPrefix }, {
-        topic: publish.topic, payload: Buffer.from(publish.payload as Buffer), messageId: publish.messageId, sourceAddress: new URL(config.url).hostname,
+      const verdict = await handleIngestMessage(ingestDeps, {
+        topic: publish.topic, payload: Buffer.from(publish.payload as Buffer), messageId: publish.messageId, sourceAddress,
       }).catch((error: unknown) => ({ action: 'retry' as const, error }));
       deps.metrics.mqttMessages.inc({ outcome: verdict.action });
       if (verdict.action === 'ack') {
