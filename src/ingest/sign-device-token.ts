@@ -8,8 +8,11 @@ export interface SignDeviceTokenOptions {
   deviceId: string;
   /** The bridge's public base + `/ingest`. */
   audience: string;
-  /** The exact bytes that will be sent as the request body. */
-  body: Buffer | string;
+  /**
+   * The exact bytes that will be sent as the request body (`body_sha256`). Absent: a token that binds no body —
+   * the MQTT CONNECT password, whose audience is `<public base>/mqtt` (src/mqtt/authenticate-connect.ts).
+   */
+  body?: Buffer | string;
   /** Default 120; the bridge refuses more than its `maxLifetimeSeconds` (300). */
   lifetimeSeconds?: number;
   /** Default a random UUID; must be unique per message for replay detection. */
@@ -27,7 +30,7 @@ export interface SignDeviceTokenOptions {
 export async function signDeviceToken(options: SignDeviceTokenOptions): Promise<string> {
   const nowSeconds = Math.floor((options.now ?? Date.now)() / 1000);
   const key = await importJWK(options.privateJwk, 'ES256');
-  return new SignJWT({ body_sha256: bodySha256(options.body) })
+  return new SignJWT(options.body === undefined ? {} : { body_sha256: bodySha256(options.body) })
     .setProtectedHeader({ alg: 'ES256', typ: 'JWT' })
     .setIssuer(options.deviceId)
     .setAudience(options.audience)

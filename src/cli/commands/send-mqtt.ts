@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { importJWK, SignJWT, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import { connectAsync } from 'mqtt';
 import { signDeviceToken } from '../../ingest';
 import { mqttAudience, outcomesTopic, type OutcomeMessage } from '../../mqtt';
@@ -17,10 +16,8 @@ export interface SendMqttOptions {
 }
 
 /** The CONNECT password: a JWT the device signs for `<public base>/mqtt`, 2 minutes, used once. */
-export async function signConnectToken(privateJwk: JWK, deviceId: string, publicUrl: string): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({}).setProtectedHeader({ alg: 'ES256', typ: 'JWT' }).setIssuer(deviceId).setAudience(mqttAudience(publicUrl))
-    .setIssuedAt(now).setExpirationTime(now + 120).setJti(randomUUID()).sign(await importJWK(privateJwk, 'ES256'));
+export function signConnectToken(privateJwk: JWK, deviceId: string, publicUrl: string): Promise<string> {
+  return signDeviceToken({ privateJwk, deviceId, audience: mqttAudience(publicUrl) });
 }
 
 /**
