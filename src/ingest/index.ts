@@ -7,4 +7,4 @@ export { certificateThumbprint, presentedCertificate, type PresentedCertificate 
 export { signDeviceToken, type SignDeviceTokenOptions } from './sign-device-token';
 export { bodySha256 } from './body-sha256';
 export { parseStrictJson, MAX_DEPTH_CAP, type JsonLimits, type JsonValue, type JsonObject } from './json/parse-strict-json';
-export { runIngest, auditIngestRefusal, type IngestDeps, type IngestRequest, type IngestSettings, type IngestSummary, type IngestRefusal } from './run-ingest';
+export { runIngest, auditIngestRefusal, appendRefusalAudit, type IngestDeps, type IngestRequest, type IngestSettings, type IngestSummary, type IngestRefusal } from './run-ingest';

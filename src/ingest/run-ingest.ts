@@ -190,6 +190,11 @@ export interface IngestRefusal {
  */
 export async function auditIngestRefusal(deps: Pick<IngestDeps, 'store' | 'metrics' | 'now'>, refusal: IngestRefusal): Promise<void> {
   if (refusal.code !== 'ERR_INGEST_REJECTED') deps.metrics.readingsRejected.inc({ reason: refusal.code });
+  await appendRefusalAudit(deps, refusal);
+}
+
+/** The audit entry alone, for a refusal that is not an ingest request (an MQTT SUBSCRIBE, a connection): no metric. */
+export async function appendRefusalAudit(deps: Pick<IngestDeps, 'store' | 'now'>, refusal: IngestRefusal): Promise<void> {
   await deps.store.appendAudit(buildIngestAuditEvent({
     deviceId: refusal.deviceId ?? 'unauthenticated', outcome: refusal.status >= 500 ? 'error' : 'failure',
     recorded: new Date(deps.now()), requestId: refusal.requestId, sourceAddress: refusal.sourceAddress,

@@ -4,9 +4,8 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { createServer as createTlsServer } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AedesOptions, type AedesPublishPacket, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
-import { buildIngestAuditEvent } from '../audit';
 import type { TlsCredentials } from '../config';
-import { auditIngestRefusal, presentedCertificate, type PresentedCertificate } from '../ingest';
+import { appendRefusalAudit, auditIngestRefusal, presentedCertificate, type PresentedCertificate } from '../ingest';
 import { CONNACK, checkPublish, mayForward, maySubscribe } from './acl';
 import { authenticateConnect } from './authenticate-connect';
 import { guardedConnection } from './guarded-connection';
@@ -227,7 +226,7 @@ async function auditQuietly(deps: MqttDeps, session: Session, code: string, desc
   const refusal = { deviceId: session.deviceId, code, status: 403, requestId: randomUUID(), sourceAddress: session.sourceAddress, description };
   try {
     if (publish) await auditIngestRefusal(deps, refusal);
-    else await deps.store.appendAudit(buildIngestAuditEvent({ ...refusal, deviceId: refusal.deviceId ?? 'unauthenticated', outcome: 'failure', recorded: new Date(deps.now()), errorCode: code }));
+    else await appendRefusalAudit(deps, refusal);
   } catch (err) {
     deps.logger.error({ err, code }, 'audit entry for a refused mqtt packet could not be written');
   }
