@@ -3,7 +3,7 @@ import { jtiReplayed } from '../shared/resource-rules';
 import { lockChain } from './audit-chain';
 import { named, type Client, type Pool } from './connect-pool';
 import { runTransaction } from './run-transaction';
-import { writeResource, type WrittenVersion } from './write-resource';
+import { writeResources } from './write-resource';
 
 export interface CommitOptions {
   now: () => Date;
@@ -37,8 +37,7 @@ export function ingestCommitter(pool: Pool, options: CommitOptions): (commit: In
       ));
       if (used.rowCount === 0) throw jtiReplayed();
     }
-    const versions: WrittenVersion[] = [];
-    for (const resource of commit.resources) versions.push(await writeResource(client, resource, now));
+    const versions = await writeResources(client, commit.resources, now);
     const chain = await lockChain(client);
     await chain.append(commit.audit, { deviceId: commit.deviceId, createdAt: now.toISOString(), versions: versions.filter((v) => v.created) });
     return { written: versions.map((v) => ({ reference: v.reference, created: v.created, versionId: v.versionId })) };

@@ -42,6 +42,23 @@ describe('PostgreSQL store under concurrent writers', () => {
     expect((await a.read('Device', 'd1'))?.meta?.versionId).toBe(String(N));
   });
 
+  it('stores a resource created by two bridges at the same moment once (the second plans again on the first one\'s row)', async () => {
+    // The same new Device and Observations, committed together on both pools, 10 times over fresh ids:
+    // one insert wins each race; the other waits on the unique key, finds the committed row and writes nothing.
+    for (let round = 0; round < 10; round += 1) {
+      const resources = [device(`race-d${round}`, 'Patient/p1'), observation({ id: `race-o${round}a` }), observation({ id: `race-o${round}b` })];
+      const results = await Promise.all([
+        a.commitIngest(commitOf(resources, `race-a-${round}`)),
+        b.commitIngest(commitOf([...resources].reverse(), `race-b-${round}`)),
+      ]);
+      const created = results.flatMap((r) => r.written.filter((w) => w.created).map((w) => w.reference));
+      expect(created.sort()).toEqual(resources.map((r) => `${r.resourceType}/${r.id as string}`).sort());
+      expect(results.flatMap((r) => r.written.map((w) => w.versionId))).toEqual(['1', '1', '1', '1', '1', '1']);
+    }
+    expect(await a.counts()).toEqual({ resources: 30, outbox: 30, audit: 20, jti: 20 });
+    expect(verifyAuditChain(await a.listAudit())).toEqual({ ok: true });
+  });
+
   it('accepts a jti once when two bridges commit it at the same moment', async () => {
     const [first, second] = await Promise.allSettled([
       a.commitIngest(commitOf([observation({ id: 'x1' })], 'same-jti')),
