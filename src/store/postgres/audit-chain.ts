@@ -14,6 +14,8 @@ export interface QueuedVersions {
 export interface LockedChain {
   /** Appends `event`; `queue` inserts outbox rows in the same statement (one round trip under the lock). */
   append(event: AuditEvent, queue?: QueuedVersions): Promise<AuditRecord>;
+  /** Appends the events in order, each with its outbox rows, in ONE statement (a group commit's entries). */
+  appendAll(entries: ReadonlyArray<{ event: AuditEvent; queue?: QueuedVersions }>): Promise<AuditRecord[]>;
 }
 
 /**
@@ -25,32 +27,39 @@ export interface LockedChain {
  */
 export async function lockChain(client: Client): Promise<LockedChain> {
   const locked = await client.query<{ seq: number; hash: string }>(named('lock_chain', 'SELECT seq, hash FROM audit_head FOR UPDATE', []));
-  let head = locked.rows[0];
-  if (head === undefined) throw new Error('audit_head is empty: the schema was not migrated by this release');
-  return {
-    async append(event, queue) {
-      const { text, ...entry } = nextAuditEntry(head, event);
-      const values: unknown[] = [entry.seq, text, entry.prevHash, entry.hash];
-      let queued = '';
-      if (queue !== undefined && queue.versions.length > 0) {
-        // Outbox seqs are drawn here, under the head lock: in commit order (see commit-ingest.ts).
-        // ORDER BY the ordinality feeds the identity column in the order given.
-        queued = `queued AS (
-          INSERT INTO outbox (resource_type, resource_id, version_id, device_id, created_at)
-          SELECT t, i, v, $5, $6 FROM unnest($7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS u (t, i, v, n) ORDER BY n),`;
-        const { versions } = queue;
-        values.push(queue.deviceId, queue.createdAt, versions.map((v) => v.resourceType), versions.map((v) => v.id), versions.map((v) => v.versionId));
-      }
-      // One statement: a data-modifying WITH runs to completion whether or not the outer query reads it.
-      // See: https://www.postgresql.org/docs/15/queries-with.html#QUERIES-WITH-MODIFYING
-      await client.query(named(queued === '' ? 'append_audit' : 'append_audit_queued',
-        `WITH ${queued}
-           entry AS (INSERT INTO audit (seq, event, prev_hash, hash) VALUES ($1, $2, $3, $4) RETURNING seq, hash)
-         UPDATE audit_head SET seq = entry.seq, hash = entry.hash FROM entry`,
-        values,
-      ));
+  const first = locked.rows[0];
+  if (first === undefined) throw new Error('audit_head is empty: the schema was not migrated by this release');
+  let head = first;
+  const appendAll: LockedChain['appendAll'] = async (items) => {
+    if (items.length === 0) return [];
+    const entries: Array<AuditRecord & { text: string }> = [];
+    for (const item of items) {
+      const entry = nextAuditEntry(head, item.event);
+      entries.push(entry);
       head = { seq: entry.seq, hash: entry.hash };
-      return entry;
+    }
+    const rows = items.flatMap((item) => (item.queue?.versions ?? []).map((v) => ({ ...v, deviceId: item.queue?.deviceId, createdAt: item.queue?.createdAt })));
+    // One statement: a data-modifying WITH runs to completion whether or not the outer query reads it.
+    // Outbox seqs are drawn here, under the head lock: in commit order (see commit-ingest.ts); ORDER BY the
+    // ordinality feeds the identity column in the order given.
+    // See: https://www.postgresql.org/docs/15/queries-with.html#QUERIES-WITH-MODIFYING
+    await client.query(named('append_audit',
+      `WITH queued AS (
+         INSERT INTO outbox (resource_type, resource_id, version_id, device_id, created_at)
+         SELECT t, i, v, d, c FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS u (t, i, v, d, c, n) ORDER BY n),
+       entry AS (INSERT INTO audit (seq, event, prev_hash, hash) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]))
+       UPDATE audit_head SET seq = $10, hash = $11`,
+      [entries.map((e) => e.seq), entries.map((e) => e.text), entries.map((e) => e.prevHash), entries.map((e) => e.hash),
+        rows.map((r) => r.resourceType), rows.map((r) => r.id), rows.map((r) => r.versionId), rows.map((r) => r.deviceId), rows.map((r) => r.createdAt),
+        head.seq, head.hash],
+    ));
+    return entries.map(({ text: _text, ...record }) => record);
+  };
+  return {
+    appendAll,
+    async append(event, queue) {
+      const [record] = await appendAll([{ event, queue }]);
+      return record as AuditRecord;
     },
   };
 }

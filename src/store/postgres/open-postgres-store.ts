@@ -1,14 +1,13 @@
 import type { Resource } from 'fhir/r4';
 import type { Store } from '../port';
 import { outboxSignal } from '../shared/outbox-record';
-import { listAudit, lockChain } from './audit-chain';
+import { listAudit } from './audit-chain';
 import { ingestCommitter } from './commit-ingest';
 import { connectPool, type Pool } from './connect-pool';
 import { deviceRegistry } from './device-registry';
 import { deviceLinker } from './link-device';
 import { migrate } from './migrations';
 import { outboxStore } from './outbox-admin';
-import { runTransaction } from './run-transaction';
 import { searchDevices, searchObservations } from './search';
 
 export interface PostgresStoreOptions {
@@ -68,12 +67,11 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     },
     hasJti: async (deviceId, jti) => (await pool.query('SELECT 1 FROM used_jti WHERE device_id = $1 AND jti = $2', [deviceId, jti])).rowCount !== 0,
     commitIngest: async (c) => {
-      const result = await commit(c);
+      const result = await commit.commit(c);
       return notified(result, result.written.some((w) => w.created));
     },
-    appendAudit: async (event) => {
-      await runTransaction(pool, async (client) => (await lockChain(client)).append(event));
-    },
+    // Stand-alone entries (API access, refusals) join the ingest group commit: one head lock for the burst.
+    appendAudit: (event) => commit.audit(event),
     listAudit: (o) => listAudit(pool, o),
     read: async (type, id) => {
       const row = (await pool.query<{ content: string }>('SELECT content FROM resources WHERE type = $1 AND id = $2', [type, id])).rows[0];
