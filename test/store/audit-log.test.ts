@@ -26,6 +26,15 @@ describe.each(STORE_KINDS)('store audit log, $adapter', ({ kind }) => {
     expect(verifyAuditChain(records)).toEqual({ ok: true });
   });
 
+  it('hashes text outside ASCII as the verifier does (UTF-8), and entries appended together chain in order', async () => {
+    const named = (who: string) => ({ ...auditFor('d1'), outcomeDesc: `Jürgen Ø ${who} 心电图 🫀 "quoted" \\ back\u2028slash` });
+    await Promise.all([t.store.appendAudit(named('a')), t.store.appendAudit(named('b')), t.store.appendAudit(named('c'))]);
+    const records = await t.store.listAudit();
+    expect(records.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(records.slice(3).map((r) => r.event.outcomeDesc?.split(' ')[2]).sort()).toEqual(['a', 'b', 'c']);
+    expect(verifyAuditChain(records)).toEqual({ ok: true });
+  });
+
   it('pages with limit and afterSeq; a later page verifies when linked to the previous one', async () => {
     const first = await t.store.listAudit({ limit: 2 });
     const rest = await t.store.listAudit({ afterSeq: 2 });

@@ -1,6 +1,7 @@
 import { verifyAuditPages } from '../../audit/verify-audit-pages';
 import { auditRecordOf, type AuditDbRow } from '../shared/audit-entry';
-import { listAudit, lockChain } from '../postgres/audit-chain';
+import type { AuditRecord } from '../port';
+import { appendToChain, listAudit } from '../postgres/audit-chain';
 import { connectPool, SCHEMA_NAME, type Client, type Pool } from '../postgres/connect-pool';
 import { migrate } from '../postgres/migrations';
 import { DEFAULT_SCHEMA } from '../postgres/open-postgres-store';
@@ -122,7 +123,7 @@ async function copyAll(client: Client, copy: Copy): Promise<StoreCopyReport> {
   await moveSequences(client, copy.source.outboxSeqHigh());
   await setChainHead(client);
   const event = buildCopyAuditEvent({ actor: copy.actor, from: copy.from, schema: copy.schema, counts, recorded: copy.now() });
-  const entry = await (await lockChain(client)).append(event);
+  const [entry] = (await appendToChain(client, [{ event }])) as [AuditRecord];
   await checkTarget(client, counts, entry.hash);
   return { schema: copy.schema, counts, auditHead: { seq: entry.seq, hash: entry.hash } };
 }

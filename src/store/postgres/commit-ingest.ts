@@ -1,7 +1,7 @@
 import type { AuditEvent } from 'fhir/r4';
 import type { IngestCommit, IngestResult } from '../port';
 import { checkResource, jtiReplayed } from '../shared/resource-rules';
-import { lockChain } from './audit-chain';
+import { appendToChain } from './audit-chain';
 import { named, type Client, type Pool } from './connect-pool';
 import { groupCommitter, type Settled } from './group-commit';
 import { runTransaction } from './run-transaction';
@@ -67,7 +67,7 @@ export async function commitGroup(client: Client, members: readonly GroupMember[
     settled[i] = { ok: true, value: { written: own.map((v) => ({ reference: v.reference, created: v.created, versionId: v.versionId })) } };
     return { event: member.audit, queue: { deviceId: member.deviceId ?? '', createdAt, versions: own.filter((v: WrittenVersion) => v.created) } };
   });
-  await (await lockChain(client)).appendAll(entries);
+  await appendToChain(client, entries);
   return settled;
 }
 

@@ -2,7 +2,7 @@ import type { AuditEvent, Device } from 'fhir/r4';
 import type { LinkedDevice } from '../port';
 import { planLink, type RegistryRow } from '../shared/plan-link';
 import { alreadyLinked } from '../shared/resource-rules';
-import { lockChain } from './audit-chain';
+import { appendToChain } from './audit-chain';
 import type { Pool } from './connect-pool';
 import { runTransaction } from './run-transaction';
 import { writeResource } from './write-resource';
@@ -26,8 +26,7 @@ export function deviceLinker(pool: Pool, now: () => Date): (deviceId: string, pa
     }
     const at = now();
     const version = await writeResource(client, plan.device, at);
-    const chain = await lockChain(client);
-    await chain.append(event, { deviceId, createdAt: at.toISOString(), versions: version.created ? [version] : [] });
+    await appendToChain(client, [{ event, queue: { deviceId, createdAt: at.toISOString(), versions: version.created ? [version] : [] } }]);
     return { deviceId, patient, created: true, versionId: version.versionId };
   });
 }

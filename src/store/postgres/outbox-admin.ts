@@ -1,7 +1,7 @@
 import type { OutboxStore } from '../port';
 import { auditRecordOf, type AuditDbRow } from '../shared/audit-entry';
 import { outboxRecordOf, summarise, type OutboxDbRow, type OutboxSignal, type SummaryRow } from '../shared/outbox-record';
-import { lockChain } from './audit-chain';
+import { appendToChain } from './audit-chain';
 import type { Pool } from './connect-pool';
 import { outboxQueue } from './outbox-queue';
 import { runTransaction } from './run-transaction';
@@ -27,7 +27,7 @@ export function outboxStore(pool: Pool, now: () => Date, signal: OutboxSignal): 
            WHERE status = ANY($2::text[]) AND ($3::bigint[] IS NULL OR seq = ANY($3::bigint[]))`,
           [o.now, statuses, o.seqs ?? null],
         );
-        await (await lockChain(client)).append(o.audit);
+        await appendToChain(client, [{ event: o.audit }]);
         return result.rowCount ?? 0;
       });
       if (changes > 0) signal.notify();
@@ -35,7 +35,7 @@ export function outboxStore(pool: Pool, now: () => Date, signal: OutboxSignal): 
     },
     purgeOutbox: (o) => runTransaction(pool, async (client) => {
       const result = await client.query(`DELETE FROM outbox WHERE status = $1 AND ($2::text IS NULL OR created_at < $2::text)`, [o.status, o.before ?? null]);
-      await (await lockChain(client)).append(o.audit);
+      await appendToChain(client, [{ event: o.audit }]);
       return result.rowCount ?? 0;
     }),
     async outboxSummary() {

@@ -1,7 +1,7 @@
 import type { Device, Observation } from 'fhir/r4';
 import type { ClaimedEntry, ClaimOutboxOptions, DeliveryOutcome } from '../port';
 import { keptResponse, outboxRecordOf, type OutboxDbRow } from '../shared/outbox-record';
-import { lockChain } from './audit-chain';
+import { appendToChain } from './audit-chain';
 import type { Client, Pool } from './connect-pool';
 import { runTransaction } from './run-transaction';
 
@@ -103,12 +103,8 @@ async function recordOutcome(client: Client, o: DeliveryOutcome): Promise<void> 
     );
   }
   if (o.audit) {
-    const entry = await (await lockChain(client)).append(o.audit.event);
-    const recorded = entry.event.recorded ?? nowIso;
-    await client.query(
-      `INSERT INTO disclosure_index (audit_seq, patient, recorded) SELECT $1, p, $3 FROM unnest($2::text[]) AS p ON CONFLICT DO NOTHING`,
-      [entry.seq, [...new Set(o.audit.patients)], recorded],
-    );
+    // The disclosure index rows go in the same statement as the entry (one round trip under the head lock).
+    await appendToChain(client, [{ event: o.audit.event, disclosed: { patients: o.audit.patients, recorded: o.audit.event.recorded ?? nowIso } }]);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { AuditEvent } from 'fhir/r4';
+import { canonicalJson } from '../../audit/canonical-json';
 import { chainHash, GENESIS_HASH } from '../../audit/hash-chain';
 import type { AuditRecord } from '../port';
 
@@ -10,6 +11,24 @@ export function nextAuditEntry(head: { seq: number; hash: string } | undefined, 
   const text = JSON.stringify(event);
   const stored = JSON.parse(text) as AuditEvent;
   return { seq, event: stored, prevHash, hash: chainHash(prevHash, stored), text };
+}
+
+/** An event as it will be stored (`text`) and read back (`event`), and the canonical JSON its hash covers. */
+export interface PreparedAuditEntry {
+  event: AuditEvent;
+  text: string;
+  canonical: string;
+}
+
+/**
+ * What an adapter needs to append `event` when the database computes the link (PostgreSQL): the hash is
+ * `sha256(prevHash + canonical)`, as chainHash computes it. Pure.
+ */
+export function preparedAuditEntry(event: AuditEvent): PreparedAuditEntry {
+  // Hash what will be read back (the JSON round trip), so verification sees exactly the hashed value.
+  const text = JSON.stringify(event);
+  const stored = JSON.parse(text) as AuditEvent;
+  return { event: stored, text, canonical: canonicalJson(stored) };
 }
 
 /** An `audit` row as both adapters select it. */
