@@ -71,31 +71,25 @@ function keyOf(resource: IngestResource): string {
  */
 async function writeRound(client: Client, batch: readonly IngestResource[], lastUpdated: Date): Promise<WrittenVersion[]> {
   const answers = new Map<string, WrittenVersion>();
-  const created: PlannedWrite[] = [];
-  const updated: PlannedWrite[] = [];
   let pending = [...batch].sort((a, b) => compareKeys(keyOf(a), keyOf(b)));
   while (pending.length > 0) {
     const current = await lockCurrent(client, pending);
-    const inserts: PlannedWrite[] = [];
+    const writes: PlannedWrite[] = [];
     for (const resource of pending) {
       const key = keyOf(resource);
       const existing = current.get(key);
       const plan = planVersion(resource, existing, lastUpdated);
-      const answer = { reference: key, resourceType: resource.resourceType, id: resource.id as string, versionId: plan.versionId };
-      answers.set(key, { ...answer, created: plan.write });
-      if (!plan.write) continue;
-      const write = { key, stored: plan.stored, versionId: plan.versionId, lastUpdated: plan.lastUpdated, content: plan.content, rid: existing?.rid };
-      (existing === undefined ? inserts : updated).push(write);
+      answers.set(key, { reference: key, resourceType: resource.resourceType, id: resource.id as string, versionId: plan.versionId, created: plan.write });
+      if (plan.write) writes.push({ key, stored: plan.stored, versionId: plan.versionId, lastUpdated: plan.lastUpdated, content: plan.content, rid: existing?.rid });
     }
-    const inserted = await insertNew(client, inserts);
-    created.push(...inserts.filter((w) => inserted.has(w.key)).map((w) => ({ ...w, rid: inserted.get(w.key) })));
-    const raced = new Set(inserts.filter((w) => !inserted.has(w.key)).map((w) => w.key));
+    // A new version may drop codes: the old version's tokens go first (a first version has none).
+    const replaced = writes.flatMap((w) => (w.rid === undefined ? [] : [w.rid]));
+    if (replaced.length > 0) await client.query(named('drop_tokens', 'DELETE FROM token_index WHERE rid = ANY($1::bigint[])', [replaced]));
+    const done = await writeVersions(client, writes, lastUpdated.getTime());
+    // Inserts that found the key taken by a commit that just finished: plan those again on its row.
+    const raced = new Set(writes.filter((w) => w.rid === undefined && !done.has(w.key)).map((w) => w.key));
     pending = pending.filter((r) => raced.has(keyOf(r)));
   }
-  await updateExisting(client, updated);
-  const writes = [...created, ...updated];
-  await insertHistory(client, writes);
-  await reindex(client, writes, lastUpdated.getTime(), updated.map((w) => w.rid as number));
   return batch.map((resource) => answers.get(keyOf(resource)) as WrittenVersion);
 }
 
@@ -114,79 +108,66 @@ async function lockCurrent(client: Client, resources: readonly IngestResource[])
   return new Map(rows.rows.map((row) => [`${row.type}/${row.id}`, row]));
 }
 
-/** Inserts first versions; answers the rid of each key inserted (a key created concurrently is absent). */
-async function insertNew(client: Client, writes: readonly PlannedWrite[]): Promise<Map<string, number>> {
-  if (writes.length === 0) return new Map();
-  const inserted = await client.query<{ rid: number; type: string; id: string }>(named('insert_resources',
-    `INSERT INTO resources (type, id, version_id, last_updated, content)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
-     ON CONFLICT (type, id) DO NOTHING RETURNING rid, type, id`,
-    versionColumns(writes),
-  ));
-  return new Map(inserted.rows.map((row) => [`${row.type}/${row.id}`, row.rid]));
-}
-
-async function updateExisting(client: Client, writes: readonly PlannedWrite[]): Promise<void> {
-  if (writes.length === 0) return;
-  await client.query(named('update_resources',
-    `UPDATE resources r SET version_id = u.v, last_updated = u.l, content = u.c
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u (t, i, v, l, c)
-     WHERE r.type = u.t AND r.id = u.i`,
-    versionColumns(writes),
-  ));
-}
-
-async function insertHistory(client: Client, writes: readonly PlannedWrite[]): Promise<void> {
-  if (writes.length === 0) return;
-  await client.query(named('insert_history',
-    `INSERT INTO resource_history (type, id, version_id, last_updated, content)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])`,
-    versionColumns(writes),
-  ));
-}
-
-function versionColumns(writes: readonly PlannedWrite[]): unknown[] {
-  return [
-    writes.map((w) => w.stored.resourceType), writes.map((w) => w.stored.id), writes.map((w) => w.versionId),
-    writes.map((w) => w.lastUpdated), writes.map((w) => w.content),
-  ];
-}
-
-/** Replaces the index rows of the written resources (upsert the rows, then the tokens: a new version may drop codes). */
-async function reindex(client: Client, writes: readonly PlannedWrite[], lastUpdatedMs: number, replacedRids: readonly number[]): Promise<void> {
-  const observations = writes.filter((w) => w.stored.resourceType === 'Observation');
-  const devices = writes.filter((w) => w.stored.resourceType === 'Device');
-  const tokens: Array<TokenRow & { rid: number }> = [];
-  for (const w of writes) {
-    const rows = w.stored.resourceType === 'Observation' ? observationTokens(w.stored) : deviceTokens(w.stored);
-    for (const row of rows) tokens.push({ ...row, rid: w.rid as number });
-  }
-  if (observations.length > 0) {
-    const rows = observations.map((w) => observationRow(w.stored as Extract<IngestResource, { resourceType: 'Observation' }>));
-    await client.query(named('index_observations',
-      `INSERT INTO observation_index (rid, id, subject, device, effective_start, effective_end, last_updated)
-       SELECT u.*, $7::bigint FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[]) AS u
+/**
+ * Writes the planned versions in ONE statement: first versions inserted (`ON CONFLICT DO NOTHING`: a key a
+ * concurrent commit just created is skipped and answered absent), current rows updated, and — for exactly the
+ * rows written — history, index rows and tokens. Answers the keys written. Data-modifying WITH queries all
+ * run, each seeing the tables as they were before the statement, which is why the token delete is a statement
+ * of its own before this one.
+ * See: https://www.postgresql.org/docs/15/queries-with.html#QUERIES-WITH-MODIFYING
+ */
+async function writeVersions(client: Client, writes: readonly PlannedWrite[], lastUpdatedMs: number): Promise<Set<string>> {
+  if (writes.length === 0) return new Set();
+  const index = writes.map((w) => indexRow(w.stored));
+  const tokens = writes.flatMap((w) => tokensOf(w.stored).map((t) => ({ ...t, type: w.stored.resourceType, id: w.stored.id })));
+  const rows = await client.query<{ type: string; id: string }>(named('write_versions',
+    `WITH w AS (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[],
+                            $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::text[])
+         WITH ORDINALITY AS u (t, i, v, l, c, fresh, subject, device, s, e, patient, n)),
+     ins AS (
+       INSERT INTO resources (type, id, version_id, last_updated, content)
+       SELECT t, i, v, l, c FROM w WHERE fresh ORDER BY n
+       ON CONFLICT (type, id) DO NOTHING RETURNING rid, type, id),
+     upd AS (
+       UPDATE resources r SET version_id = w.v, last_updated = w.l, content = w.c
+       FROM w WHERE NOT w.fresh AND r.type = w.t AND r.id = w.i RETURNING r.rid, r.type, r.id),
+     done AS (SELECT * FROM ins UNION ALL SELECT * FROM upd),
+     written AS (SELECT done.rid, w.* FROM done JOIN w ON w.t = done.type AND w.i = done.id),
+     hist AS (
+       INSERT INTO resource_history (type, id, version_id, last_updated, content) SELECT t, i, v, l, c FROM written),
+     obs AS (
+       INSERT INTO observation_index (rid, id, subject, device, effective_start, effective_end, last_updated)
+       SELECT rid, i, subject, device, s, e, $12::bigint FROM written WHERE t = 'Observation'
        ON CONFLICT (rid) DO UPDATE SET id = excluded.id, subject = excluded.subject, device = excluded.device,
-         effective_start = excluded.effective_start, effective_end = excluded.effective_end, last_updated = excluded.last_updated`,
-      [observations.map((w) => w.rid), observations.map((w) => w.stored.id), rows.map((r) => r.subject), rows.map((r) => r.device),
-        rows.map((r) => r.start), rows.map((r) => r.end), lastUpdatedMs],
-    ));
-  }
-  if (devices.length > 0) {
-    await client.query(named('index_devices',
-      `INSERT INTO device_index (rid, id, patient) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])
-       ON CONFLICT (rid) DO UPDATE SET id = excluded.id, patient = excluded.patient`,
-      [devices.map((w) => w.rid), devices.map((w) => w.stored.id),
-        devices.map((w) => deviceRow(w.stored as Extract<IngestResource, { resourceType: 'Device' }>).patient)],
-    ));
-  }
-  // A first version has no tokens to replace.
-  if (replacedRids.length > 0) await client.query(named('drop_tokens', 'DELETE FROM token_index WHERE rid = ANY($1::bigint[])', [replacedRids]));
-  if (tokens.length === 0) return;
-  // All tokens in one statement; a coding repeated in one resource is one token (the key is the whole row).
-  await client.query(named('insert_tokens',
-    `INSERT INTO token_index (rid, param, system, code)
-     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING`,
-    [tokens.map((t) => t.rid), tokens.map((t) => t.param), tokens.map((t) => t.system), tokens.map((t) => t.code)],
+         effective_start = excluded.effective_start, effective_end = excluded.effective_end, last_updated = excluded.last_updated),
+     dev AS (
+       INSERT INTO device_index (rid, id, patient) SELECT rid, i, patient FROM written WHERE t = 'Device'
+       ON CONFLICT (rid) DO UPDATE SET id = excluded.id, patient = excluded.patient),
+     tok AS (
+       INSERT INTO token_index (rid, param, system, code)
+       SELECT written.rid, k.p, k.s, k.c FROM unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[]) AS k (t, i, p, s, c)
+       JOIN written ON written.t = k.t AND written.i = k.i
+       ON CONFLICT DO NOTHING)
+     SELECT type, id FROM done`,
+    [
+      writes.map((w) => w.stored.resourceType), writes.map((w) => w.stored.id), writes.map((w) => w.versionId),
+      writes.map((w) => w.lastUpdated), writes.map((w) => w.content), writes.map((w) => w.rid === undefined),
+      index.map((r) => r.subject), index.map((r) => r.device), index.map((r) => r.start), index.map((r) => r.end), index.map((r) => r.patient),
+      lastUpdatedMs,
+      // A coding repeated in one resource is one token (ON CONFLICT: the key is the whole row).
+      tokens.map((t) => t.type), tokens.map((t) => t.id), tokens.map((t) => t.param), tokens.map((t) => t.system), tokens.map((t) => t.code),
+    ],
   ));
+  return new Set(rows.rows.map((row) => `${row.type}/${row.id}`));
+}
+
+/** The index columns of either table (the other type's are null). */
+function indexRow(resource: IngestResource): { subject: string | null; device: string | null; start: number | null; end: number | null; patient: string | null } {
+  if (resource.resourceType === 'Observation') return { ...observationRow(resource), patient: null };
+  return { subject: null, device: null, start: null, end: null, patient: deviceRow(resource).patient };
+}
+
+function tokensOf(resource: IngestResource): TokenRow[] {
+  return resource.resourceType === 'Observation' ? observationTokens(resource) : deviceTokens(resource);
 }
