@@ -1,6 +1,7 @@
 import type { StoredRef } from '../port';
 import { deviceRow, deviceTokens, observationRow, observationTokens, type TokenRow } from '../shared/index-rows';
 import { checkResource, type IngestResource } from '../shared/resource-rules';
+import { sameContent } from '../shared/server-meta';
 import { planVersion, type CurrentVersion } from '../shared/stored-version';
 import { named, type Client } from './connect-pool';
 
@@ -32,30 +33,44 @@ export async function writeResource(client: Client, resource: IngestResource, la
  * content (see ../shared/stored-version.ts), inside the caller's transaction. The answer is in input order.
  *
  * Set-based: a commit of 10 readings writes 20 Observations, and one round trip per statement instead of five
- * per resource is what sets PostgreSQL's commit time (measured in bench/store.js). A resource that occurs twice
- * in the list is written in a second round, planned from the first one's version, as one-by-one writing would.
+ * per resource is what sets PostgreSQL's commit time (measured in bench/store.js). A resource that occurs again
+ * with the same content as its previous occurrence (the Device of every request in a group commit) is that
+ * occurrence's unchanged resend, answered without a database round; one that occurs again changed is written
+ * in a further round, planned from the version before it, as one-by-one writing would.
  */
 export async function writeResources(client: Client, resources: readonly IngestResource[], lastUpdated: Date): Promise<WrittenVersion[]> {
   for (const resource of resources) checkResource(resource);
   const results: WrittenVersion[] = new Array<WrittenVersion>(resources.length);
-  for (const round of rounds(resources)) {
+  const { rounds, repeats } = plannedRounds(resources);
+  for (const round of rounds) {
     const written = await writeRound(client, round.map((i) => resources[i] as IngestResource), lastUpdated);
     round.forEach((index, n) => (results[index] = written[n] as WrittenVersion));
   }
+  for (const [index, previous] of repeats) results[index] = { ...(results[previous] as WrittenVersion), created: false };
   return results;
 }
 
-/** Indices grouped so that no key repeats inside a group; a key's occurrences keep their order across groups. */
-function rounds(resources: readonly IngestResource[]): number[][] {
-  const groups: number[][] = [];
-  const seen = new Map<string, number>();
+/**
+ * Indices grouped so that no key repeats inside a round (a key's occurrences keep their order across rounds),
+ * and the occurrences equal to the one before them, each with that one's index (in input order, so a chain of
+ * repeats resolves front to back).
+ */
+function plannedRounds(resources: readonly IngestResource[]): { rounds: number[][]; repeats: Array<[number, number]> } {
+  const rounds: number[][] = [];
+  const repeats: Array<[number, number]> = [];
+  const last = new Map<string, { index: number; round: number }>();
   resources.forEach((resource, index) => {
     const key = keyOf(resource);
-    const round = seen.get(key) ?? 0;
-    seen.set(key, round + 1);
-    (groups[round] ??= []).push(index);
+    const before = last.get(key);
+    if (before !== undefined && sameContent(resources[before.index] as IngestResource, resource)) {
+      repeats.push([index, before.index]);
+      return;
+    }
+    const round = before === undefined ? 0 : before.round + 1;
+    last.set(key, { index, round });
+    (rounds[round] ??= []).push(index);
   });
-  return groups;
+  return { rounds, repeats };
 }
 
 function keyOf(resource: IngestResource): string {

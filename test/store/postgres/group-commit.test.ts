@@ -1,7 +1,7 @@
 import { verifyAuditChain } from '../../../src/audit';
 import { groupCommitter, type Settled } from '../../../src/store/postgres/group-commit';
 import type { Store } from '../../../src/store';
-import { auditFor, commitOf, observation } from '../store-fixtures';
+import { auditFor, commitOf, device, observation } from '../store-fixtures';
 import { dropSchema, openTestPostgresStore, randomSchema } from '../postgres-fixtures';
 
 /** A controllable group runner: records each group and settles it when the test says so. */
@@ -104,5 +104,17 @@ describe('PostgreSQL group commit through the store', () => {
     const outbox = await store.listOutbox({ limit: 100 });
     const auditOrder = audit.flatMap((r) => (r.event.entity ?? []).map((e) => e.what?.reference).filter((x) => x?.startsWith('Observation/')));
     expect(outbox.map((o) => `Observation/${o.resourceId}`)).toEqual(auditOrder);
+  });
+
+  it('writes a Device repeated by every request of a group once, and a changed copy as the next version', async () => {
+    const same = device('d1', 'Patient/p1');
+    const changed = { ...same, serialNumber: 'sn-2' };
+    const commits = Array.from({ length: 12 }, (_, i) => commitOf([i >= 8 ? changed : same, observation({ id: `r${i}` })], `jti-r${i}`));
+    const results = await Promise.all(commits.map((c) => store.commitIngest(c)));
+    const deviceAnswers = results.map((r) => r.written.find((w) => w.reference === 'Device/d1'));
+    expect(deviceAnswers.map((w) => w?.versionId)).toEqual(['1', '1', '1', '1', '1', '1', '1', '1', '2', '2', '2', '2']);
+    expect(deviceAnswers.filter((w) => w?.created).length).toBe(2);
+    expect((await store.read('Device', 'd1'))?.meta?.versionId).toBe('2');
+    expect((await store.listOutbox({ limit: 100 })).filter((o) => o.resourceType === 'Device').map((o) => o.versionId)).toEqual(['1', '2']);
   });
 });
