@@ -22,7 +22,7 @@ interface PlannedWrite {
   rid?: number;
 }
 
-/** The one resource writer for a single resource (device link). */
+/** One resource (a device link), through the same set-based writer. */
 export async function writeResource(client: Client, resource: IngestResource, lastUpdated: Date): Promise<WrittenVersion> {
   const [written] = await writeResources(client, [resource], lastUpdated);
   return written as WrittenVersion;
