@@ -34,6 +34,8 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
     description: "PEM private key of that certificate (unencrypted). Start-up stops if it cannot be read, does not match the certificate, or is open to other users (any `o` permission bit); group-readable (e.g. 0640 root:ssl-cert) is logged as a warning." },
   { name: 'IOMT_TLS_CLIENT_CA_FILE', default: '(none: no client certificates)', kind: 'path', schema: text,
     description: 'PEM bundle of the CA(s) that issue device client certificates (mTLS). Needs TLS on. Both listeners then ask for a client certificate but do not require one (JWT devices keep working); a device presenting one that chains to this CA and is within its dates is the device registered with its SHA-256 thumbprint (`devices add --cert`). Read once at start-up.' },
+  { name: 'IOMT_TLS_HANDSHAKE_TIMEOUT_MS', default: '`10000`', schema: int(100, 600_000),
+    description: "With TLS on: how long the HTTPS listener waits for a client's TLS handshake before closing the connection (Node's own default is 120 s, long enough for a few clients holding unfinished handshakes to tie up sockets). The embedded MQTT broker uses IOMT_MQTT_CONNECT_TIMEOUT_MS." },
   { name: 'IOMT_STORE', default: '`sqlite`', schema: { enum: ['sqlite', 'postgres'] },
     description: 'Storage adapter: `sqlite` (embedded, one file) or `postgres` (IOMT_POSTGRES_URL). See docs/storage.md.' },
   { name: 'IOMT_SQLITE_FILE', default: '`<dataDir>/iomt-bridge.db`', kind: 'path', schema: text,

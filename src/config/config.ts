@@ -68,6 +68,8 @@ export interface TlsConfig {
   keyFile: string;
   /** IOMT_TLS_CLIENT_CA_FILE: the CA(s) issuing device client certificates (mTLS); absent: none requested. */
   clientCaFile?: string;
+  /** IOMT_TLS_HANDSHAKE_TIMEOUT_MS: the HTTPS listener closes a connection whose handshake takes longer. */
+  handshakeTimeoutMs: number;
 }
 
 /** IOMT_MQTT_*, resolved: the embedded broker or an external one. */

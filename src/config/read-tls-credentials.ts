@@ -8,6 +8,8 @@ export interface TlsCredentials {
   cert: Buffer;
   key: Buffer;
   minVersion: 'TLSv1.3';
+  /** Milliseconds a client has to finish its handshake (IOMT_TLS_HANDSHAKE_TIMEOUT_MS; node:tls `handshakeTimeout`). */
+  handshakeTimeout: number;
   /**
    * With IOMT_TLS_CLIENT_CA_FILE: the device CA bundle; a client certificate is asked for (`requestCert`) but not
    * required (`rejectUnauthorized: false`, so JWT devices still connect). Whether a presented one chains to `ca`
@@ -52,7 +54,7 @@ export function readTlsCredentials(tls: TlsConfig, now: Date = new Date()): { cr
   if (certificate !== undefined && (now < new Date(certificate.validFrom) || now > new Date(certificate.validTo))) {
     warnings.push(`IOMT_TLS_CERT_FILE: the certificate in ${tls.certFile} is valid from ${certificate.validFrom} to ${certificate.validTo} only`);
   }
-  const credentials: TlsCredentials = { cert, key, minVersion: 'TLSv1.3' };
+  const credentials: TlsCredentials = { cert, key, minVersion: 'TLSv1.3', handshakeTimeout: tls.handshakeTimeoutMs };
   if (ca !== undefined) Object.assign(credentials, { ca, requestCert: true, rejectUnauthorized: false });
   return { credentials, warnings };
 }

@@ -34,6 +34,7 @@ export async function createServer(deps: HttpDeps): Promise<Hapi.Server> {
     },
     router: { stripTrailingSlash: true },
   });
+  if (deps.tls) closeFailedHandshakes(server, deps.logger);
   await server.register([
     { plugin: requestLogPlugin, options: { logger: deps.logger } },
     { plugin: outcomesPlugin, options: { logger: deps.logger } },
@@ -46,4 +47,16 @@ export async function createServer(deps: HttpDeps): Promise<Hapi.Server> {
   server.route(validateRoutes(deps));
   server.route(mappingsRoutes(deps));
   return server;
+}
+
+/**
+ * A client that does not finish its TLS handshake within `handshakeTimeout` (IOMT_TLS_HANDSHAKE_TIMEOUT_MS), or
+ * fails it, is reported on 'tlsClientError' — and node:tls leaves that socket open unless it is destroyed here.
+ * See: https://nodejs.org/docs/latest-v20.x/api/tls.html#event-tlsclienterror
+ */
+function closeFailedHandshakes(server: Hapi.Server, logger: HttpDeps['logger']): void {
+  server.listener.on('tlsClientError', (error: NodeJS.ErrnoException, socket: { remoteAddress?: string; destroy: () => void }) => {
+    logger.warn({ address: socket.remoteAddress, code: error.code, reason: error.message.slice(0, 200) }, 'https tls handshake refused');
+    socket.destroy();
+  });
 }

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
@@ -27,12 +28,15 @@ let fx: TlsFixture;
 let dataDir: string;
 let bridge: RunningBridge;
 let port: number;
+/** Short, so the unfinished-handshake case closes quickly; loopback handshakes of the other cases take milliseconds. */
+const HANDSHAKE_TIMEOUT_MS = 2000;
 
 beforeAll(async () => {
   fx = createTlsFixture();
   dataDir = mkdtempSync(join(tmpdir(), 'iomt-https-'));
   const config = loadConfig({
     IOMT_DATA_DIR: dataDir, IOMT_PORT: '0', IOMT_MQTT_PORT: '0', IOMT_LOG_LEVEL: 'silent', IOMT_TLS_CERT_FILE: fx.certFile, IOMT_TLS_KEY_FILE: fx.keyFile,
+    IOMT_TLS_HANDSHAKE_TIMEOUT_MS: String(HANDSHAKE_TIMEOUT_MS),
   });
   bridge = await startBridge(config, pino({ level: 'silent' }));
   port = Number(bridge.server.info.port);
@@ -85,6 +89,18 @@ describe('HTTPS with IOMT_TLS_CERT_FILE and IOMT_TLS_KEY_FILE', () => {
 
   it('refuses a client limited to TLS 1.2 at the handshake', async () => {
     await expect(handshake(port, 'TLSv1.2')).rejects.toMatchObject({ code: expect.stringMatching(/PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL/) });
+  });
+
+  it('closes a connection whose client never finishes its TLS handshake (IOMT_TLS_HANDSHAKE_TIMEOUT_MS)', async () => {
+    // A client that connects and sends nothing holds a socket until the handshake timeout (Node's default: 120 s).
+    const socket = netConnect({ host: '127.0.0.1', port });
+    await once(socket, 'connect');
+    const opened = process.hrtime.bigint();
+    await once(socket, 'close');
+    const heldMs = Number(process.hrtime.bigint() - opened) / 1e6;
+    expect(socket.bytesRead).toBe(0);
+    // Closed by the bridge's timeout, not by anything else: not before it.
+    expect(heldMs).toBeGreaterThanOrEqual(HANDSHAKE_TIMEOUT_MS - 50);
   });
 
   it('accepts a reading whose device token audience is the https one', async () => {

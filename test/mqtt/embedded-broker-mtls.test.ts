@@ -19,7 +19,7 @@ let rig: MqttRig;
 beforeAll(async () => {
   fx = createTlsFixture();
   devices = createDeviceCaFixture();
-  rig = await startRig({ tls: readTlsCredentials({ certFile: fx.certFile, keyFile: fx.keyFile, clientCaFile: devices.caFile }).credentials });
+  rig = await startRig({ tls: readTlsCredentials({ certFile: fx.certFile, keyFile: fx.keyFile, clientCaFile: devices.caFile, handshakeTimeoutMs: 10_000 }).credentials });
 });
 afterAll(async () => {
   await rig?.close();

@@ -19,7 +19,7 @@ let rig: MqttRig;
 
 beforeAll(async () => {
   fx = createTlsFixture();
-  rig = await startRig({ tls: readTlsCredentials({ certFile: fx.certFile, keyFile: fx.keyFile }).credentials, connectTimeoutMs: 500 });
+  rig = await startRig({ tls: readTlsCredentials({ certFile: fx.certFile, keyFile: fx.keyFile, handshakeTimeoutMs: 10_000 }).credentials, connectTimeoutMs: 500 });
 });
 afterAll(async () => {
   await rig.close();
