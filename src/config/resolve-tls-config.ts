@@ -1,15 +1,15 @@
 import type { TlsConfig } from './config';
 import type { ConfigProblem } from './config-error';
 
+/** Node's https default is 120 s; a client gets 10 s to finish its handshake. */
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+
 /**
  * IOMT_TLS_CERT_FILE and IOMT_TLS_KEY_FILE: both (TLS on) or neither (plain TCP). One without the other is a
  * mistake worth stopping for — falling back to plain TCP would silently expose what the operator meant to protect.
  * IOMT_TLS_CLIENT_CA_FILE (device certificates, mTLS) only with TLS on: alone, it is refused rather than ignored.
  * The files are not read here (this stays pure): readTlsCredentials does that once, at start-up.
  */
-/** Node's https default is 120 s; a client gets 10 s to finish its handshake. */
-const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
-
 export function resolveTlsConfig(values: ReadonlyMap<string, unknown>, problems: ConfigProblem[]): TlsConfig | undefined {
   const certFile = values.get('IOMT_TLS_CERT_FILE') as string | undefined;
   const keyFile = values.get('IOMT_TLS_KEY_FILE') as string | undefined;

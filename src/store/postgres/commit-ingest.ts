@@ -5,7 +5,7 @@ import { appendToChain } from './audit-chain';
 import { named, type Client, type Pool } from './connect-pool';
 import { groupCommitter, type Settled } from './group-commit';
 import { runTransaction } from './run-transaction';
-import { writeResources, type WrittenVersion } from './write-resource';
+import { writeResources } from './write-resource';
 
 export interface CommitOptions {
   now: () => Date;
@@ -68,7 +68,7 @@ export async function commitGroup(
   const entries = live.map(({ member, i }) => {
     const own = versions.slice(next, (next += member.resources?.length ?? 0));
     settled[i] = { ok: true, value: { written: own.map((v) => ({ reference: v.reference, created: v.created, versionId: v.versionId })) } };
-    return { event: member.audit, queue: { deviceId: member.deviceId ?? '', createdAt, versions: own.filter((v: WrittenVersion) => v.created) } };
+    return { event: member.audit, queue: { deviceId: member.deviceId ?? '', createdAt, versions: own.filter((v) => v.created) } };
   });
   await appendToChain(client, entries);
   return settled;

@@ -37,4 +37,3 @@ export async function runTransaction<R>(pool: Pool, work: (client: Client) => Pr
     await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
   }
 }
-

@@ -22,8 +22,9 @@ interface PlannedWrite {
   rid?: number;
 }
 
-/** One resource (a device link), through the same set-based writer. */
+/** One resource (a device link), checked, through the same set-based writer. */
 export async function writeResource(client: Client, resource: IngestResource, lastUpdated: Date): Promise<WrittenVersion> {
+  checkResource(resource);
   const [written] = await writeResources(client, [resource], lastUpdated);
   return written as WrittenVersion;
 }
@@ -31,6 +32,8 @@ export async function writeResource(client: Client, resource: IngestResource, la
 /**
  * Writes each resource's version with its history and index rows, unless the current version has the same
  * content (see ../shared/stored-version.ts), inside the caller's transaction. The answer is in input order.
+ * The caller has checked every resource (checkResource): commit-ingest.ts does it per request, so that one
+ * request's bad resource refuses that request only.
  *
  * Set-based: a commit of 10 readings writes 20 Observations, and one round trip per statement instead of five
  * per resource is what sets PostgreSQL's commit time (measured in bench/store.js). A resource that occurs again
@@ -39,7 +42,6 @@ export async function writeResource(client: Client, resource: IngestResource, la
  * in a further round, planned from the version before it, as one-by-one writing would.
  */
 export async function writeResources(client: Client, resources: readonly IngestResource[], lastUpdated: Date): Promise<WrittenVersion[]> {
-  for (const resource of resources) checkResource(resource);
   const results: WrittenVersion[] = new Array<WrittenVersion>(resources.length);
   const { rounds, repeats } = plannedRounds(resources);
   for (const round of rounds) {
